@@ -1,0 +1,1 @@
+"""Composition root: the ``callcenter`` command line and the wiring of the packages."""

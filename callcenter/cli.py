@@ -1,0 +1,38 @@
+"""The ``callcenter`` command line. Each command group lives in ``callcenter/commands/``."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from callcenter.commands import db, pbx, seed, serve
+from config.settings import SettingsError, get_settings
+
+app = typer.Typer(
+    name="callcenter",
+    help="Open-source contact-center platform on Asterisk.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(pbx.app, name="pbx", help="The bundled Asterisk 22 (build, start, stop, status, CLI).")
+app.add_typer(db.app, name="db", help="Database schema (Alembic migrations).")
+app.command("serve", help="Run the HTTP API (and, with --with-pbx, the bundled PBX).")(serve.serve)
+app.command("seed", help="Fill the database with realistic demo data.")(seed.seed)
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        get_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Command groups of the ``callcenter`` command line, one module each."""

@@ -1,0 +1,2 @@
+def serve() -> None:
+    raise SystemExit("serve: not built yet")

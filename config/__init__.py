@@ -1,0 +1,5 @@
+"""Settings and shipped configuration data (YAML defaults, Asterisk templates, workflow rules)."""
+
+from config.settings import Settings, get_settings
+
+__all__ = ["Settings", "get_settings"]

@@ -1,0 +1,181 @@
+"""Application settings: YAML defaults, an optional site file, then the environment (``CC_`` prefix).
+
+Precedence, highest first: keyword arguments, environment (``CC_AMI__HOST``), the file named by
+``CC_CONFIG_FILE``, ``config/defaults.yaml``. Secrets left empty are generated once per data folder
+in development and refused in production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_DIR = Path(__file__).resolve().parent
+DEFAULTS_FILE = CONFIG_DIR / "defaults.yaml"
+
+
+class AmiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = "callcenter"
+    secret: str = ""
+    connect_timeout: float = Field(5.0, gt=0)
+    action_timeout: float = Field(10.0, gt=0)
+    keepalive_interval: float = Field(20.0, gt=0)
+    reconnect_min_delay: float = Field(0.5, gt=0)
+    reconnect_max_delay: float = Field(30.0, gt=0)
+
+
+class AgiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(4573, ge=1, le=65535)
+
+
+class PbxSettings(BaseModel):
+    cache_dir: Path = Path("~/.cache/callcenter/asterisk")
+    suite: str = "sid"
+    run_dir: Path | None = None
+    boot_timeout: float = Field(60.0, gt=0)
+
+    @field_validator("cache_dir", "run_dir", mode="before")
+    @classmethod
+    def _expand(cls, value: Any) -> Any:
+        if value in ("", None):
+            return None
+        return Path(str(value)).expanduser()
+
+    @property
+    def root_dir(self) -> Path:
+        """The Debian sid root holding Asterisk."""
+        return self.cache_dir / "root"
+
+    @property
+    def effective_run_dir(self) -> Path:
+        return self.run_dir or self.cache_dir / "run"
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    secret_key: str = ""
+    token_ttl_minutes: int = Field(720, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CC_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        yaml_file_encoding="utf-8",
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("~/.local/share/callcenter")
+    database_url: str = ""
+    redis_url: str = ""
+    default_region: str = Field("CN", min_length=2, max_length=2)
+    timezone: str = "Asia/Shanghai"
+    ami: AmiSettings = AmiSettings()
+    agi: AgiSettings = AgiSettings()
+    pbx: PbxSettings = PbxSettings()
+    api: ApiSettings = ApiSettings()
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _expand_data_dir(cls, value: Any) -> Any:
+        return Path(str(value)).expanduser()
+
+    @field_validator("default_region")
+    @classmethod
+    def _upper_region(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _secrets(self) -> Settings:
+        missing = [
+            name
+            for name, value in (("ami.secret", self.ami.secret), ("api.secret_key", self.api.secret_key))
+            if not value
+        ]
+        if missing and self.environment == "production":
+            raise ValueError(
+                f"{', '.join(missing)} must be set in production (CC_AMI__SECRET, CC_API__SECRET_KEY)"
+            )
+        if missing:
+            generated = _development_secrets(self.data_dir)
+            if not self.ami.secret:
+                self.ami.secret = generated["ami_secret"]
+            if not self.api.secret_key:
+                self.api.secret_key = generated["api_secret_key"]
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'callcenter.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        site_file = os.environ.get("CC_CONFIG_FILE")
+        if site_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=Path(site_file)))
+        sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=DEFAULTS_FILE))
+        return tuple(sources)
+
+
+def _development_secrets(data_dir: Path) -> dict[str, str]:
+    """Secrets generated once per data folder, so a restart keeps logins and the AMI user valid."""
+    path = data_dir / "dev-secrets.json"
+    try:
+        stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = {}
+    changed = False
+    for key in ("ami_secret", "api_secret_key"):
+        if not stored.get(key):
+            stored[key] = secrets.token_urlsafe(24)
+            changed = True
+    if changed:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored), encoding="utf-8")
+        path.chmod(0o600)
+    return stored
+
+
+class SettingsError(Exception):
+    """Settings failed validation; ``str()`` is one readable line per problem."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        ]
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing env."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""The customer record: customers, contact points, assets, interactions, tickets and their workflow."""
