@@ -1,0 +1,1 @@
+"""Other channels into the customer record: the web intake form and the e-mail importer."""
