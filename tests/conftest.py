@@ -14,6 +14,7 @@ os.environ.setdefault("CC_DATA_DIR", str(_DATA_DIR))
 pytest_plugins = [
     "tests.fixtures.pbx",
     "tests.fixtures.db",
+    "tests.fixtures.api",
 ]
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

@@ -1,0 +1,1 @@
+"""The FastAPI application: API composition, authentication, health and metrics (later the console pages)."""

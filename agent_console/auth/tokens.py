@@ -1,0 +1,59 @@
+"""Bearer tokens: JWT (HS256) signed with ``settings.api.secret_key``, carrying username and role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+ALGORITHM = "HS256"
+TOKEN_TYPE = "access"
+
+
+class TokenError(Exception):
+    """The token is malformed, badly signed, expired or not an access token."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    username: str
+    role: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def issue_token(
+    *, username: str, role: str, secret: str, ttl: timedelta, now: datetime | None = None
+) -> tuple[str, datetime]:
+    """A signed access token and its expiry time."""
+    issued = (now or datetime.now(UTC)).replace(microsecond=0)
+    expires = issued + ttl
+    payload = {
+        "sub": username,
+        "role": role,
+        "typ": TOKEN_TYPE,
+        "iat": int(issued.timestamp()),
+        "exp": int(expires.timestamp()),
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM), expires
+
+
+def decode_token(token: str, *, secret: str) -> TokenClaims:
+    """The claims of a valid token; raises ``TokenError`` (never echoing the token) otherwise."""
+    try:
+        payload = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenError("invalid token") from exc
+    if payload.get("typ") != TOKEN_TYPE or not isinstance(payload.get("sub"), str):
+        raise TokenError("invalid token")
+    return TokenClaims(
+        username=payload["sub"],
+        role=str(payload.get("role", "")),
+        issued_at=datetime.fromtimestamp(payload["iat"], UTC),
+        expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+    )

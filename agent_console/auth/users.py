@@ -1,0 +1,92 @@
+"""Managing users (the admins' job): create, list, update, deactivate, reset a password."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agent_console.auth.passwords import Passwords
+from agent_console.auth.schemas import UserCreate, UserUpdate
+from agent_console.models import User
+from tickets.errors import Conflict, NotFound
+from tickets.models.types import utcnow
+
+
+def create_user(session: Session, data: UserCreate, *, passwords: Passwords) -> User:
+    if session.scalar(select(User.id).where(User.username == data.username)) is not None:
+        raise Conflict(
+            f"username {data.username!r} is taken", error_id="username-taken", details={"field": "username"}
+        )
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role,
+        password_hash=passwords.hash(data.password),
+        extension=data.extension,
+        language=data.language,
+        active=True,
+    )
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # a concurrent create of the same username
+        raise Conflict(
+            f"username {data.username!r} is taken", error_id="username-taken", details={"field": "username"}
+        ) from exc
+    return user
+
+
+def list_users(session: Session, *, include_inactive: bool = True) -> list[User]:
+    query = select(User).order_by(User.username)
+    if not include_inactive:
+        query = query.where(User.active.is_(True))
+    return list(session.scalars(query))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}", error_id="no-such-user", details={"id": user_id})
+    return user
+
+
+def update_user(session: Session, user_id: int, changes: UserUpdate) -> User:
+    """Apply the fields present in ``changes``; the last active admin cannot be demoted or deactivated."""
+    user = get_user(session, user_id)
+    fields = changes.model_dump(exclude_unset=True)
+    for name in ("display_name", "role", "language", "active"):
+        if fields.get(name, ...) is None:  # explicit null on a required field
+            fields.pop(name)
+    losing_admin = user.role == "admin" and user.active and (
+        fields.get("role", "admin") != "admin" or fields.get("active", True) is False
+    )
+    if losing_admin and _active_admins(session) <= 1:
+        raise Conflict(
+            "the last active admin cannot be demoted or deactivated",
+            error_id="last-admin",
+            details={"id": user_id},
+        )
+    for name, value in fields.items():
+        setattr(user, name, value)
+    session.flush()
+    return user
+
+
+def deactivate_user(session: Session, user_id: int) -> User:
+    return update_user(session, user_id, UserUpdate(active=False))
+
+
+def reset_password(session: Session, user_id: int, password: str, *, passwords: Passwords) -> User:
+    user = get_user(session, user_id)
+    user.password_hash = passwords.hash(password)
+    user.password_changed_at = utcnow()
+    session.flush()
+    return user
+
+
+def _active_admins(session: Session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+    ) or 0

@@ -1,0 +1,58 @@
+"""``/api/users``: the admins' user management (create, list, update, deactivate, reset a password)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from agent_console.auth import users
+from agent_console.auth.deps import require_role
+from agent_console.auth.passwords import Passwords
+from agent_console.auth.schemas import PasswordReset, UserCreate, UserPublic, UserUpdate
+from tickets.deps import SessionDep
+
+router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(require_role("admin"))])
+
+
+def _passwords(request: Request) -> Passwords:
+    return request.app.state.passwords  # type: ignore[no-any-return]
+
+
+PasswordsDep = Annotated[Passwords, Depends(_passwords)]
+
+
+@router.get("", response_model=list[UserPublic])
+def list_users(session: SessionDep, include_inactive: bool = Query(True)) -> list[UserPublic]:
+    found = users.list_users(session, include_inactive=include_inactive)
+    return [UserPublic.model_validate(u) for u in found]
+
+
+@router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, session: SessionDep, passwords: PasswordsDep) -> UserPublic:
+    return UserPublic.model_validate(users.create_user(session, body, passwords=passwords))
+
+
+@router.get("/{user_id}", response_model=UserPublic)
+def get_user(user_id: int, session: SessionDep) -> UserPublic:
+    return UserPublic.model_validate(users.get_user(session, user_id))
+
+
+@router.patch("/{user_id}", response_model=UserPublic)
+def update_user(user_id: int, body: UserUpdate, session: SessionDep) -> UserPublic:
+    return UserPublic.model_validate(users.update_user(session, user_id, body))
+
+
+@router.delete("/{user_id}", response_model=UserPublic)
+def deactivate_user(user_id: int, session: SessionDep) -> UserPublic:
+    """Deactivate (users are never deleted: tickets and calls keep naming them)."""
+    return UserPublic.model_validate(users.deactivate_user(session, user_id))
+
+
+@router.post("/{user_id}/password", response_model=UserPublic)
+def reset_password(
+    user_id: int, body: PasswordReset, session: SessionDep, passwords: PasswordsDep
+) -> UserPublic:
+    """Set a new password; tokens issued before it stop working."""
+    user = users.reset_password(session, user_id, body.password, passwords=passwords)
+    return UserPublic.model_validate(user)

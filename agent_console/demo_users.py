@@ -1,0 +1,59 @@
+"""The demo logins created in development: an admin, a supervisor and two agents (Chinese and English).
+
+Passwords are ``CC_DEMO_PASSWORD`` when set, else :data:`DEFAULT_DEMO_PASSWORD`; existing users are
+left as they are (a changed password stays changed). Never called outside development.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent_console.auth.passwords import Passwords
+from agent_console.auth.schemas import UserCreate
+from agent_console.auth.service import find_user
+from agent_console.auth.users import create_user
+from tickets.db import unit_of_work
+
+DEFAULT_DEMO_PASSWORD = "demo-password"
+
+DEMO_USERS: tuple[dict[str, str | None], ...] = (
+    {"username": "admin", "display_name": "系统管理员 Admin", "role": "admin", "extension": None},
+    {"username": "supervisor", "display_name": "李主管", "role": "supervisor", "extension": None},
+    {"username": "agent1001", "display_name": "王小明", "role": "agent", "extension": "1001"},
+    {"username": "agent1002", "display_name": "Emily Carter", "role": "agent", "extension": "1002",
+     "language": "en"},
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    display_name: str
+    role: str
+    extension: str | None
+    password: str | None  # None when the user existed already (password unknown to us)
+
+
+def demo_password() -> str:
+    return os.environ.get("CC_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+
+
+def ensure_demo_users(factory: sessionmaker[Session], passwords: Passwords | None = None) -> list[DemoLogin]:
+    """Create the demo users that do not exist yet; returns every demo login."""
+    passwords = passwords or Passwords()
+    password = demo_password()
+    logins = []
+    with unit_of_work(factory) as session:
+        for spec in DEMO_USERS:
+            existing = find_user(session, str(spec["username"]))
+            if existing is None:
+                data = UserCreate.model_validate({**spec, "password": password})
+                user = create_user(session, data, passwords=passwords)
+            else:
+                user = existing
+            known = password if existing is None else None
+            logins.append(DemoLogin(user.username, user.display_name, user.role, user.extension, known))
+    return logins
