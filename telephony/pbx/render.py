@@ -1,0 +1,206 @@
+"""Render the bundled PBX's Asterisk configuration from the Jinja2 templates in ``config/asterisk/``.
+
+``render_context(settings, layout)`` builds the template variables from settings (pure),
+``render_files(context)`` renders every ``*.j2`` template to ``{file name: text}`` (pure), and
+``write_config(...)`` writes them into ``<run dir>/etc``. See docs/pbx.md for the dialplan contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from config.settings import CONFIG_DIR, Settings
+from telephony.pbx.layout import PbxLayout
+
+TEMPLATES_DIR = CONFIG_DIR / "asterisk"
+
+AGENT_EXTENSIONS = tuple(str(n) for n in range(1001, 1007))
+FALLBACK_QUEUE = "fallback"
+AMI_PERMISSIONS = "system,call,log,verbose,command,agent,user,config,dtmf,reporting,cdr,dialplan,originate"
+
+# Modules not loaded: hardware (DAHDI), audio devices, back ends needing a server we do not run,
+# and modules that would open network ports or spend start-up time for nothing here.
+NOLOAD_MODULES = (
+    "chan_dahdi.so",
+    "codec_dahdi.so",
+    "res_timing_dahdi.so",
+    "chan_console.so",
+    "chan_iax2.so",
+    "chan_unistim.so",
+    "chan_motif.so",
+    "res_xmpp.so",
+    "app_jack.so",
+    "cdr_pgsql.so",
+    "cel_pgsql.so",
+    "res_config_pgsql.so",
+    "cdr_odbc.so",
+    "cdr_adaptive_odbc.so",
+    "cel_odbc.so",
+    "res_odbc.so",
+    "res_odbc_transaction.so",
+    "func_odbc.so",
+    "res_config_odbc.so",
+    "app_voicemail_odbc.so",
+    "cdr_tds.so",
+    "cel_tds.so",
+    "cdr_radius.so",
+    "cel_radius.so",
+    "res_config_ldap.so",
+    "res_snmp.so",
+    "res_hep.so",
+    "res_hep_pjsip.so",
+    "res_hep_rtcp.so",
+    "res_calendar.so",
+    "res_calendar_caldav.so",
+    "res_calendar_ews.so",
+    "res_calendar_exchange.so",
+    "res_calendar_icalendar.so",
+    "pbx_dundi.so",
+    "pbx_lua.so",
+    "pbx_ael.so",
+    "res_stun_monitor.so",
+    "res_phoneprov.so",
+    "res_pjsip_phoneprov_provider.so",
+    "res_prometheus.so",
+    "res_statsd.so",
+    "res_smdi.so",
+    "res_config_curl.so",
+    "res_resolver_unbound.so",
+    "app_festival.so",
+    "res_aeap.so",
+    "res_speech_aeap.so",
+    "res_stir_shaken.so",
+    "res_pjsip_stir_shaken.so",
+    "app_voicemail.so",
+    "app_minivm.so",
+    "app_alarmreceiver.so",
+    "res_config_sqlite3.so",
+    "cdr_csv.so",
+    "cdr_custom.so",
+    "cdr_sqlite3_custom.so",
+    "cel_custom.so",
+    "cel_sqlite3_custom.so",
+    "app_adsiprog.so",
+    "app_getcpeid.so",
+    "res_adsi.so",
+)
+
+# Configuration files rendered empty so their modules load quietly with built-in defaults.
+EMPTY_CONFIGS = (
+    "acl.conf",
+    "agents.conf",
+    "amd.conf",
+    "ccss.conf",
+    "cdr.conf",
+    "cdr_manager.conf",
+    "cel.conf",
+    "cli_aliases.conf",
+    "confbridge.conf",
+    "features.conf",
+    "followme.conf",
+    "geolocation.conf",
+    "pjproject.conf",
+    "pjsip_notify.conf",
+    "pjsip_wizard.conf",
+    "res_http_media_cache.conf",
+    "res_parking.conf",
+    "stasis.conf",
+    "udptl.conf",
+    "websocket_client.conf",
+    "chan_websocket.conf",
+    "ari.conf",
+)
+EMPTY_CONFIG_TEXT = "; Rendered by telephony.pbx.render: empty, so the module loads quietly with defaults.\n"
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Every variable the templates use; the contract between settings and ``config/asterisk``."""
+
+    root_dir: str
+    run_dir: str  # seen from inside the chroot
+    ami_bindaddr: str
+    ami_port: int
+    ami_username: str
+    ami_secret: str
+    agi_host: str
+    agi_port: int
+    ami_permissions: str = AMI_PERMISSIONS
+    fallback_queue: str = FALLBACK_QUEUE
+    fallback_wait: int = 300  # seconds a caller waits in the fallback queue before hang-up
+    agent_extensions: tuple[str, ...] = AGENT_EXTENSIONS
+    agent_talk: int = 30
+    language: str = "en"
+    tone_country: str = "cn"
+    inbound_patterns: tuple[str, ...] = ("_X", "_X.", "_+X.", "s")
+    noload: tuple[str, ...] = NOLOAD_MODULES
+    sip_port: int = 0  # 0: no PJSIP transport (see docs/pbx.md to add a softphone)
+    sip_bind: str = "127.0.0.1"
+    verbose_log: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def render_context(settings: Settings, layout: PbxLayout) -> RenderContext:
+    """Template variables from settings: AMI user, secret and port; where Asterisk reaches FastAGI."""
+    return RenderContext(
+        root_dir=str(layout.root_dir),
+        run_dir=str(layout.run_in_root),
+        ami_bindaddr="127.0.0.1",
+        ami_port=settings.ami.port,
+        ami_username=settings.ami.username,
+        ami_secret=settings.ami.secret,
+        agi_host=_reachable_host(settings.agi.host),
+        agi_port=settings.agi.port,
+    )
+
+
+def _reachable_host(host: str) -> str:
+    """A FastAGI server bound to every address is reached by Asterisk on the loopback."""
+    if host in ("", "0.0.0.0", "*"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]"
+    return host
+
+
+def template_names() -> list[str]:
+    return sorted(path.name for path in TEMPLATES_DIR.glob("*.j2"))
+
+
+def render_files(context: RenderContext) -> dict[str, str]:
+    """``{"extensions.conf": text, ...}`` for every template; raises on an undefined variable."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    variables = asdict(context)
+    files = dict.fromkeys(EMPTY_CONFIGS, EMPTY_CONFIG_TEXT)
+    files.update(
+        (name.removesuffix(".j2"), env.get_template(name).render(**variables)) for name in template_names()
+    )
+    return files
+
+
+def write_config(context: RenderContext, etc_dir: Path) -> list[Path]:
+    """Render into ``etc_dir`` (only files whose text changed are rewritten); returns the paths."""
+    etc_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in render_files(context).items():
+        path = etc_dir / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            tmp = path.with_suffix(path.suffix + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        written.append(path)
+    return written
