@@ -260,7 +260,7 @@ class FastAgiServer:
             self.stats.completed += 1
 
     async def _fallback_after_error(self, session: AgiSession, label: str) -> None:
-        if not self._fallback_on_error or session.connection.broken is not None:
+        if not self._fallback_on_error or session.hung_up or session.connection.broken is not None:
             return
         try:
             async with asyncio.timeout(self._command_timeout or 5.0):

@@ -208,4 +208,3 @@ class AgiSession:
                     )
                 self._conn.mark_hung_up()
         raise AgiHangup("caller hung up", command=command, reply=reply)
-

@@ -88,7 +88,7 @@ def test_verb_with_quote_or_newline_is_refused() -> None:
 
 
 _ARG_TEXT = st.text(
-    alphabet=st.characters(blacklist_characters="\r\n\x00", blacklist_categories=("Cs",)), max_size=30
+    alphabet=st.characters(blacklist_characters="\r\n\x00", blacklist_categories=["Cs"]), max_size=30
 )
 
 
