@@ -4,4 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from tickets.assets.api import router as assets_router
+from tickets.customers.api import router as customers_router
+from tickets.interactions.api import router as interactions_router
+from tickets.record.api import router as record_router
+
 router = APIRouter()
+# The record router goes first: its /customers/{id}/record must not be shadowed.
+router.include_router(record_router)
+router.include_router(customers_router)
+router.include_router(assets_router)
+router.include_router(interactions_router)

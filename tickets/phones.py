@@ -54,15 +54,18 @@ def try_normalize_phone(raw: str | None, *, region: str | None = None) -> str | 
     return phonenumbers.format_number(number, PhoneNumberFormat.E164) if number else None
 
 
+def caller_id_withheld(raw: str | None) -> bool:
+    """True when a caller ID carries no number (absent, ``<unknown>``, ``anonymous`` ...)."""
+    return raw is None or raw.strip().lower() in _NO_CALLER_ID
+
+
 def normalize_caller_id(raw: str | None, *, region: str | None = None) -> str | None:
     """A caller ID as Asterisk reports it (``13800138000``, ``+86…``, ``0086…``, ``8613800138000``)
     as E.164; ``None`` when withheld (``<unknown>``, ``anonymous``) or not a dialable number
     (an internal extension, a short code)."""
-    if raw is None:
+    if raw is None or caller_id_withheld(raw):
         return None
     text = raw.strip()
-    if text.lower() in _NO_CALLER_ID:
-        return None
     region = region or default_region()
     found = try_normalize_phone(text, region=region)
     if found is None:

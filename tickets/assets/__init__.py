@@ -1,0 +1,1 @@
+"""Assets: the products a customer owns (what repair tickets are about)."""

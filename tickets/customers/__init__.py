@@ -1,0 +1,1 @@
+"""Customers: profile, contact points, search, merging duplicates, lookup by phone."""

@@ -1,0 +1,314 @@
+"""Customer use cases. Keyword-only functions taking a Session; they flush, the caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, selectinload
+
+from tickets.actors import SYSTEM, Actor
+from tickets.contacts import normalize_email
+from tickets.customers.schemas import ContactPointCreate, CustomerCreate, CustomerQuery, CustomerUpdate
+from tickets.errors import Conflict, Forbidden, NotFound
+from tickets.models import (
+    TIERS,
+    Asset,
+    ContactPoint,
+    Customer,
+    FollowUpTask,
+    Interaction,
+    Ticket,
+)
+from tickets.phones import normalize_phone
+
+
+def customer_not_found(customer_id: int) -> NotFound:
+    return NotFound(
+        f"no customer with id {customer_id}",
+        error_id="customer-not-found",
+        details={"customer_id": customer_id},
+    )
+
+
+def create_customer(session: Session, *, data: CustomerCreate, actor: Actor = SYSTEM) -> Customer:
+    """A new customer with its phones and e-mails (the first of each kind is primary)."""
+    customer = Customer(
+        display_name=data.display_name,
+        company=data.company,
+        tier=data.tier,
+        value_score=data.value_score,
+        segment=data.segment,
+        preferred_language=data.preferred_language,
+        tags=list(data.tags),
+        notes=data.notes,
+    )
+    for kind, values in (("phone", data.phones), ("email", data.emails)):
+        for i, value in enumerate(values):
+            customer.contact_points.append(ContactPoint(kind=kind, value=value, is_primary=i == 0))
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def get_customer(session: Session, *, customer_id: int, follow_merged: bool = False) -> Customer:
+    """The customer with its contact points; ``follow_merged`` returns the survivor of a merged one."""
+    customer = session.get(Customer, customer_id, options=[selectinload(Customer.contact_points)])
+    if customer is None:
+        raise customer_not_found(customer_id)
+    hops = 0
+    while follow_merged and customer.merged_into_id is not None and hops < 10:
+        customer = session.get(
+            Customer, customer.merged_into_id, options=[selectinload(Customer.contact_points)]
+        )
+        if customer is None:  # pragma: no cover - the foreign key forbids it
+            raise customer_not_found(customer_id)
+        hops += 1
+    return customer
+
+
+def update_customer(
+    session: Session, *, customer_id: int, data: CustomerUpdate, actor: Actor = SYSTEM
+) -> Customer:
+    """Change the fields that were given; given ``phones``/``emails`` replace that kind of contact point."""
+    customer = get_customer(session, customer_id=customer_id)
+    if customer.merged_into_id is not None:
+        raise Conflict(
+            f"customer {customer_id} was merged into {customer.merged_into_id}",
+            error_id="customer-merged",
+            details={"customer_id": customer_id, "merged_into_id": customer.merged_into_id},
+        )
+    changes = data.model_dump(exclude_unset=True, exclude={"phones", "emails"})
+    for field, value in changes.items():
+        setattr(customer, field, list(value) if field == "tags" else value)
+    if data.phones is not None and "phones" in data.model_fields_set:
+        _replace_contact_points(customer, "phone", data.phones)
+    if data.emails is not None and "emails" in data.model_fields_set:
+        _replace_contact_points(customer, "email", data.emails)
+    customer.updated_at = datetime.now(UTC)
+    session.flush()
+    return customer
+
+
+def _replace_contact_points(customer: Customer, kind: str, values: Sequence[str]) -> None:
+    """Keep rows whose value stays (with their labels), drop the others, add the new ones in order."""
+    existing = {cp.value: cp for cp in customer.contact_points if cp.kind == kind}
+    for value, cp in existing.items():
+        if value not in values:
+            customer.contact_points.remove(cp)
+    for i, value in enumerate(values):
+        found = existing.get(value)
+        if found is None:
+            found = ContactPoint(kind=kind, value=value)
+            customer.contact_points.append(found)
+        found.is_primary = i == 0
+
+
+def add_contact_point(
+    session: Session, *, customer_id: int, data: ContactPointCreate, actor: Actor = SYSTEM
+) -> ContactPoint:
+    """Add a phone or e-mail; an existing one of the same value is updated (label, primary) instead."""
+    customer = get_customer(session, customer_id=customer_id)
+    value = normalize_phone(data.value, field="value") if data.kind == "phone" else data.value
+    if data.kind == "email":
+        value = normalize_email(value, field="value")
+    same_kind = [cp for cp in customer.contact_points if cp.kind == data.kind]
+    cp = next((c for c in same_kind if c.value == value), None)
+    if cp is None:
+        cp = ContactPoint(kind=data.kind, value=value)
+        customer.contact_points.append(cp)
+    if data.label is not None:
+        cp.label = data.label
+    if data.is_primary or not any(c.is_primary for c in same_kind if c is not cp):
+        for other in same_kind:
+            other.is_primary = False
+        cp.is_primary = True
+    session.flush()
+    return cp
+
+
+def remove_contact_point(
+    session: Session, *, customer_id: int, contact_point_id: int, actor: Actor = SYSTEM
+) -> None:
+    customer = get_customer(session, customer_id=customer_id)
+    cp = next((c for c in customer.contact_points if c.id == contact_point_id), None)
+    if cp is None:
+        raise NotFound(
+            f"customer {customer_id} has no contact point {contact_point_id}",
+            error_id="contact-point-not-found",
+            details={"customer_id": customer_id, "contact_point_id": contact_point_id},
+        )
+    customer.contact_points.remove(cp)
+    if cp.is_primary:
+        rest = [c for c in customer.contact_points if c.kind == cp.kind]
+        if rest:
+            rest[0].is_primary = True
+    session.flush()
+
+
+def find_by_phone(session: Session, *, phone: str) -> list[Customer]:
+    """Customers having this phone number (any format; normalized first), most relevant first.
+
+    One indexed query on ``contact_points(kind, value)``; merged duplicates never match because
+    merging moves their contact points to the survivor.
+    """
+    number = normalize_phone(phone, field="phone")
+    return list(_by_number(session, number))
+
+
+def _by_number(session: Session, number: str) -> Sequence[Customer]:
+    stmt = (
+        select(Customer)
+        .join(ContactPoint, ContactPoint.customer_id == Customer.id)
+        .where(ContactPoint.kind == "phone", ContactPoint.value == number, Customer.merged_into_id.is_(None))
+        .order_by(ContactPoint.is_primary.desc(), Customer.id)
+        .options(selectinload(Customer.contact_points))
+    )
+    return session.scalars(stmt).unique().all()
+
+
+def customer_id_for_number(session: Session, *, number: str) -> int | None:
+    """The id of the customer an E.164 number belongs to (the primary holder, then the oldest)."""
+    stmt = (
+        select(ContactPoint.customer_id)
+        .join(Customer, Customer.id == ContactPoint.customer_id)
+        .where(ContactPoint.kind == "phone", ContactPoint.value == number, Customer.merged_into_id.is_(None))
+        .order_by(ContactPoint.is_primary.desc(), ContactPoint.customer_id)
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _tag_filter(session: Session, tag: str) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(Customer.tags, JSONB).contains([tag])
+    each = func.json_each(Customer.tags).table_valued("value")
+    return exists(select(1).select_from(each).where(each.c.value == tag))
+
+
+def _search_filters(session: Session, query: CustomerQuery) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = [Customer.merged_into_id.is_(None)]
+    if query.q:
+        filters.append(Customer.display_name.ilike(f"%{_escape_like(query.q)}%", escape="\\"))
+    if query.company:
+        filters.append(Customer.company.ilike(f"%{_escape_like(query.company)}%", escape="\\"))
+    if query.tier:
+        filters.append(Customer.tier == query.tier)
+    if query.tag:
+        filters.append(_tag_filter(session, query.tag))
+    for kind, raw in (("phone", query.phone), ("email", query.email)):
+        if raw is None:
+            continue
+        value = normalize_phone(raw, field=kind) if kind == "phone" else normalize_email(raw, field=kind)
+        filters.append(
+            exists().where(
+                ContactPoint.customer_id == Customer.id,
+                ContactPoint.kind == kind,
+                ContactPoint.value == value,
+            )
+        )
+    return filters
+
+
+def search_customers(session: Session, *, query: CustomerQuery) -> tuple[list[Customer], int]:
+    """Customers matching every given filter (merged duplicates excluded) and how many match in all."""
+    where = and_(*_search_filters(session, query))
+    total = session.scalar(select(func.count()).select_from(Customer).where(where)) or 0
+    stmt = (
+        select(Customer)
+        .where(where)
+        .order_by(Customer.display_name, Customer.id)
+        .limit(query.limit)
+        .offset(query.offset)
+        .options(selectinload(Customer.contact_points))
+    )
+    return list(session.scalars(stmt).all()), total
+
+
+def merge_customers(session: Session, *, survivor_id: int, duplicate_id: int, actor: Actor) -> Customer:
+    """Fold ``duplicate`` into ``survivor``: contact points, assets, interactions, tickets and follow-ups
+    move to the survivor; the duplicate stays (for history) with ``merged_into_id`` and leaves search.
+
+    Supervisors and admins only.
+    """
+    if not actor.is_supervisor:
+        raise Forbidden(
+            "merging customers needs a supervisor or an admin",
+            error_id="forbidden",
+            details={"role": actor.role},
+        )
+    if survivor_id == duplicate_id:
+        raise Conflict(
+            "a customer cannot be merged into itself",
+            error_id="merge-same-customer",
+            details={"field": "duplicate_id"},
+        )
+    survivor = get_customer(session, customer_id=survivor_id)
+    duplicate = get_customer(session, customer_id=duplicate_id)
+    for role, customer in (("survivor", survivor), ("duplicate", duplicate)):
+        if customer.merged_into_id is not None:
+            raise Conflict(
+                f"the {role} (customer {customer.id}) was already merged into {customer.merged_into_id}",
+                error_id="customer-merged",
+                details={"customer_id": customer.id, "merged_into_id": customer.merged_into_id},
+            )
+
+    _move_contact_points(survivor, duplicate)
+    session.flush()
+    for model in (Asset, Interaction, Ticket, FollowUpTask):
+        session.execute(
+            update(model)
+            .where(model.customer_id == duplicate_id)
+            .values(customer_id=survivor_id)
+            .execution_options(synchronize_session="fetch")
+        )
+    # Earlier merges into the duplicate now point at the survivor.
+    session.execute(
+        update(Customer)
+        .where(Customer.merged_into_id == duplicate_id)
+        .values(merged_into_id=survivor_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    _fold_profile(survivor, duplicate)
+    now = datetime.now(UTC)
+    duplicate.merged_into_id = survivor.id
+    duplicate.merged_at = now
+    duplicate.merged_by = actor.username
+    survivor.updated_at = now
+    session.flush()
+    session.expire(survivor, ["assets"])
+    return survivor
+
+
+def _move_contact_points(survivor: Customer, duplicate: Customer) -> None:
+    have = {(cp.kind, cp.value) for cp in survivor.contact_points}
+    has_primary = {cp.kind for cp in survivor.contact_points if cp.is_primary}
+    for cp in list(duplicate.contact_points):
+        duplicate.contact_points.remove(cp)
+        if (cp.kind, cp.value) in have:
+            continue  # the orphan row is deleted
+        survivor.contact_points.append(
+            ContactPoint(kind=cp.kind, value=cp.value, label=cp.label, is_primary=cp.kind not in has_primary)
+        )
+        has_primary.add(cp.kind)
+        have.add((cp.kind, cp.value))
+
+
+def _fold_profile(survivor: Customer, duplicate: Customer) -> None:
+    """The survivor keeps its values and gains what only the duplicate knew."""
+    for field in ("company", "segment"):
+        if getattr(survivor, field) is None and getattr(duplicate, field) is not None:
+            setattr(survivor, field, getattr(duplicate, field))
+    if duplicate.notes and duplicate.notes != survivor.notes:
+        merged_note = f"[merged from customer {duplicate.id}] {duplicate.notes}"
+        survivor.notes = f"{survivor.notes}\n{merged_note}" if survivor.notes else merged_note
+    survivor.tags = list(dict.fromkeys([*survivor.tags, *duplicate.tags]))
+    if TIERS.index(duplicate.tier) > TIERS.index(survivor.tier):
+        survivor.tier = duplicate.tier
+    survivor.value_score = max(survivor.value_score, duplicate.value_score)

@@ -1,0 +1,1 @@
+"""Interactions: calls (filled from telephony events), web contacts and e-mails."""

@@ -1,0 +1,284 @@
+"""Interaction use cases, including the call facts the telephony wiring reports.
+
+The call functions (:func:`start_call`, :func:`answer_call`, :func:`end_call`, :func:`update_call`)
+take plain data, are idempotent on ``external_id`` (Asterisk's Linkedid) and raise nothing but
+``NotFound`` (``interaction-not-found``) for an unknown call. They flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tickets.actors import SYSTEM, Actor
+from tickets.contacts import normalize_email
+from tickets.customers.service import customer_id_for_number, customer_not_found
+from tickets.errors import Conflict, InvalidInput, NotFound
+from tickets.interactions.schemas import InteractionCreate, InteractionUpdate
+from tickets.models import ContactPoint, Customer, Interaction
+from tickets.phones import caller_id_withheld, normalize_caller_id, try_normalize_phone
+
+log = logging.getLogger(__name__)
+
+
+def interaction_not_found(**details: object) -> NotFound:
+    what = ", ".join(f"{k}={v}" for k, v in details.items())
+    return NotFound(f"no interaction with {what}", error_id="interaction-not-found", details=dict(details))
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, round((_aware(end) - _aware(start)).total_seconds()))
+
+
+def _live_customer_id(session: Session, customer_id: int) -> int:
+    """The customer id to attach to: a merged duplicate resolves to its survivor."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise customer_not_found(customer_id)
+    hops = 0
+    while customer.merged_into_id is not None and hops < 10:
+        customer = session.get(Customer, customer.merged_into_id)
+        assert customer is not None
+        hops += 1
+    return customer.id
+
+
+def _customer_for_email(session: Session, address: str) -> int | None:
+    stmt = (
+        select(ContactPoint.customer_id)
+        .join(Customer, Customer.id == ContactPoint.customer_id)
+        .where(ContactPoint.kind == "email", ContactPoint.value == address, Customer.merged_into_id.is_(None))
+        .order_by(ContactPoint.is_primary.desc(), ContactPoint.customer_id)
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def find_interaction(session: Session, *, external_id: str) -> Interaction | None:
+    return session.scalar(select(Interaction).where(Interaction.external_id == external_id))
+
+
+def _by_external_id(session: Session, external_id: str) -> Interaction:
+    found = find_interaction(session, external_id=external_id)
+    if found is None:
+        raise interaction_not_found(external_id=external_id)
+    return found
+
+
+def create_interaction(session: Session, *, data: InteractionCreate, actor: Actor = SYSTEM) -> Interaction:
+    """Record a contact. A duplicate ``external_id`` is a Conflict (``interaction-exists``)."""
+    if data.external_id is not None:
+        existing = find_interaction(session, external_id=data.external_id)
+        if existing is not None:
+            raise Conflict(
+                f"an interaction with external_id {data.external_id!r} exists",
+                error_id="interaction-exists",
+                details={"field": "external_id", "id": existing.id},
+            )
+    values = data.model_dump(exclude_unset=True)
+    address = data.address or None
+    customer_id = _live_customer_id(session, data.customer_id) if data.customer_id else None
+    if address and data.channel == "email" and "@" in address:
+        address = normalize_email(address, field="address")
+        customer_id = customer_id or _customer_for_email(session, address)
+    elif address and data.channel == "phone":
+        number = try_normalize_phone(address)
+        if number is not None:
+            address = number
+            customer_id = customer_id or customer_id_for_number(session, number=number)
+    values.update(address=address, customer_id=customer_id)
+    values.setdefault("started_at", datetime.now(UTC))
+    interaction = Interaction(**values)
+    if interaction.wait_seconds is None and data.answered_at is not None:
+        interaction.wait_seconds = _seconds(interaction.started_at, data.answered_at)
+    if interaction.talk_seconds is None and data.answered_at is not None:
+        interaction.talk_seconds = _seconds(data.answered_at, data.ended_at)
+    session.add(interaction)
+    session.flush()
+    return interaction
+
+
+def get_interaction(session: Session, *, interaction_id: int) -> Interaction:
+    found = session.get(Interaction, interaction_id)
+    if found is None:
+        raise interaction_not_found(id=interaction_id)
+    return found
+
+
+def list_interactions(
+    session: Session, *, customer_id: int, channel: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[Interaction], int]:
+    """A customer's interactions across channels, newest first, and how many there are in all."""
+    if session.get(Customer, customer_id) is None:
+        raise customer_not_found(customer_id)
+    where = [Interaction.customer_id == customer_id]
+    if channel is not None:
+        where.append(Interaction.channel == channel)
+    total = session.scalar(select(func.count()).select_from(Interaction).where(*where)) or 0
+    stmt = (
+        select(Interaction)
+        .where(*where)
+        .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(stmt)), total
+
+
+def update_interaction(
+    session: Session, *, interaction_id: int, data: InteractionUpdate, actor: Actor = SYSTEM
+) -> Interaction:
+    """Wrap-up: disposition, notes, survey score, hold/wrap-up seconds, or attach it to a customer."""
+    interaction = get_interaction(session, interaction_id=interaction_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("customer_id") is not None:
+        changes["customer_id"] = _live_customer_id(session, changes["customer_id"])
+    for field, value in changes.items():
+        setattr(interaction, field, value)
+    session.flush()
+    return interaction
+
+
+# --- call facts from telephony -------------------------------------------------------------------
+
+
+def start_call(
+    session: Session,
+    *,
+    external_id: str,
+    number: str | None,
+    direction: str,
+    started_at: datetime,
+    queue: str | None = None,
+    customer_id: int | None = None,
+    ivr_path: list[str] | None = None,
+) -> Interaction:
+    """A call began: create its interaction once, identifying the customer by the caller's number.
+
+    ``number`` is the caller ID as Asterisk gives it (``<unknown>`` and extensions are kept as
+    given, but identify nobody). Called again with the same ``external_id`` it returns the existing
+    interaction, filling in a queue, customer or IVR path it did not have.
+    """
+    if direction not in ("inbound", "outbound"):
+        raise InvalidInput(
+            f"direction must be inbound or outbound, not {direction!r}",
+            error_id="invalid-direction",
+            details={"field": "direction"},
+        )
+    existing = find_interaction(session, external_id=external_id)
+    if existing is not None:
+        return _fill(session, existing, queue=queue, customer_id=customer_id, ivr_path=ivr_path)
+    normalized = normalize_caller_id(number)
+    address = None if caller_id_withheld(number) else (normalized or (number or "").strip()[:320])
+    if customer_id is not None:
+        customer_id = _live_customer_id(session, customer_id)
+    elif normalized is not None:
+        customer_id = customer_id_for_number(session, number=normalized)
+    interaction = Interaction(
+        channel="phone",
+        direction=direction,
+        address=address,
+        external_id=external_id,
+        started_at=_aware(started_at),
+        queue=queue,
+        customer_id=customer_id,
+        ivr_path=list(ivr_path) if ivr_path else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(interaction)
+            session.flush()
+    except IntegrityError:
+        # Another worker recorded the same call between our check and insert.
+        log.info("call %s was recorded concurrently; using that record", external_id)
+        return _by_external_id(session, external_id)
+    return interaction
+
+
+def _fill(
+    session: Session,
+    interaction: Interaction,
+    *,
+    queue: str | None,
+    customer_id: int | None,
+    ivr_path: list[str] | None,
+) -> Interaction:
+    if queue and not interaction.queue:
+        interaction.queue = queue
+    if customer_id is not None and interaction.customer_id is None:
+        interaction.customer_id = _live_customer_id(session, customer_id)
+    if ivr_path and not interaction.ivr_path:
+        interaction.ivr_path = list(ivr_path)
+    session.flush()
+    return interaction
+
+
+def update_call(
+    session: Session,
+    *,
+    external_id: str,
+    queue: str | None = None,
+    customer_id: int | None = None,
+    ivr_path: list[str] | None = None,
+    recording_ref: str | None = None,
+) -> Interaction:
+    """Facts learnt during a call: the queue it entered, the customer the IVR identified, the IVR
+    path so far (replaces the stored one), the recording."""
+    interaction = _by_external_id(session, external_id)
+    if queue:
+        interaction.queue = queue
+    if customer_id is not None:
+        interaction.customer_id = _live_customer_id(session, customer_id)
+    if ivr_path is not None:
+        interaction.ivr_path = list(ivr_path)
+    if recording_ref:
+        interaction.recording_ref = recording_ref
+    session.flush()
+    return interaction
+
+
+def answer_call(
+    session: Session, *, external_id: str, answered_at: datetime, agent: str | None = None
+) -> Interaction:
+    """An agent answered: the first answer sets ``answered_at`` and the wait; a later one (a transfer)
+    only records its agent as the one now speaking."""
+    interaction = _by_external_id(session, external_id)
+    if interaction.answered_at is None:
+        interaction.answered_at = _aware(answered_at)
+        interaction.wait_seconds = _seconds(interaction.started_at, answered_at)
+        if interaction.ended_at is not None:
+            interaction.talk_seconds = _seconds(answered_at, interaction.ended_at)
+    if agent:
+        interaction.agent = agent
+    session.flush()
+    return interaction
+
+
+def end_call(
+    session: Session, *, external_id: str, ended_at: datetime, hangup_cause: str | None = None
+) -> Interaction:
+    """The call ended: wait and talk seconds are computed once; repeating it changes nothing."""
+    interaction = _by_external_id(session, external_id)
+    if interaction.ended_at is None:
+        interaction.ended_at = _aware(ended_at)
+        if interaction.answered_at is None:
+            interaction.wait_seconds = _seconds(interaction.started_at, ended_at)
+            interaction.talk_seconds = 0
+        else:
+            interaction.talk_seconds = _seconds(interaction.answered_at, ended_at)
+        if hangup_cause:
+            interaction.hangup_cause = hangup_cause
+    elif hangup_cause and not interaction.hangup_cause:
+        interaction.hangup_cause = hangup_cause
+    session.flush()
+    return interaction

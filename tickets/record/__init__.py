@@ -1,0 +1,1 @@
+"""The unified customer record: the agent's screen pop, in one response."""

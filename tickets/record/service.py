@@ -1,0 +1,149 @@
+"""The unified record (screen pop): profile, contact points, assets, the last interactions across
+channels, open tickets, open follow-ups and the last agent, in a handful of indexed queries.
+
+Queries per record: customer + contact points (one joined query), assets, last N interactions
+(``interactions(customer_id, started_at)``), last agent (same index), open tickets
+(``tickets(customer_id, status)``), pending follow-ups (``follow_up_tasks(customer_id, status)``);
+by phone adds the lookup on ``contact_points(kind, value)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from tickets.customers.service import customer_not_found
+from tickets.errors import NotFound
+from tickets.models import (
+    OPEN_STATUSES,
+    Asset,
+    ContactPoint,
+    Customer,
+    FollowUpTask,
+    Interaction,
+    Ticket,
+)
+from tickets.phones import normalize_phone
+
+DEFAULT_INTERACTIONS = 10
+MAX_INTERACTIONS = 100
+MAX_OPEN_ITEMS = 50
+
+
+@dataclass
+class Record:
+    customer: Customer
+    assets: list[Asset]
+    interactions: list[Interaction]
+    open_tickets: list[Ticket]
+    follow_ups: list[FollowUpTask]
+    last_agent: Interaction | None
+    matched_phone: str | None = None
+    other_matches: list[Customer] = field(default_factory=list)
+
+
+def _load_customer(session: Session, customer_id: int) -> Customer | None:
+    stmt = select(Customer).where(Customer.id == customer_id).options(joinedload(Customer.contact_points))
+    return session.scalars(stmt).unique().one_or_none()
+
+
+def get_record(
+    session: Session, *, customer_id: int, interactions_limit: int = DEFAULT_INTERACTIONS
+) -> Record:
+    """The record of a customer; a merged duplicate shows its survivor."""
+    customer = _load_customer(session, customer_id)
+    hops = 0
+    while customer is not None and customer.merged_into_id is not None and hops < 10:
+        customer = _load_customer(session, customer.merged_into_id)
+        hops += 1
+    if customer is None:
+        raise customer_not_found(customer_id)
+    return _assemble(session, customer, interactions_limit)
+
+
+def record_by_phone(
+    session: Session, *, phone: str, interactions_limit: int = DEFAULT_INTERACTIONS
+) -> Record:
+    """The record of the customer with this number (the primary holder, then the oldest); the others
+    sharing the number are listed in ``other_matches``. No one: NotFound ``customer-not-found`` with
+    the normalized number in ``details['phone']``."""
+    number = normalize_phone(phone, field="phone")
+    ids = list(
+        session.scalars(
+            select(ContactPoint.customer_id)
+            .join(Customer, Customer.id == ContactPoint.customer_id)
+            .where(
+                ContactPoint.kind == "phone",
+                ContactPoint.value == number,
+                Customer.merged_into_id.is_(None),
+            )
+            .order_by(ContactPoint.is_primary.desc(), ContactPoint.customer_id)
+            .limit(MAX_OPEN_ITEMS)
+        )
+    )
+    if not ids:
+        raise NotFound(
+            f"no customer has the phone number {number}",
+            error_id="customer-not-found",
+            details={"phone": number},
+        )
+    customer = _load_customer(session, ids[0])
+    assert customer is not None
+    record = _assemble(session, customer, interactions_limit)
+    record.matched_phone = number
+    if len(ids) > 1:
+        record.other_matches = list(session.scalars(select(Customer).where(Customer.id.in_(ids[1:]))))
+        record.other_matches.sort(key=lambda c: ids.index(c.id))
+    return record
+
+
+def _assemble(session: Session, customer: Customer, interactions_limit: int) -> Record:
+    cid = customer.id
+    limit = max(0, min(interactions_limit, MAX_INTERACTIONS))
+    assets = list(session.scalars(select(Asset).where(Asset.customer_id == cid).order_by(Asset.id)))
+    interactions = (
+        list(
+            session.scalars(
+                select(Interaction)
+                .where(Interaction.customer_id == cid)
+                .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+                .limit(limit)
+            )
+        )
+        if limit
+        else []
+    )
+    last_agent = next((i for i in interactions if i.agent), None)
+    if last_agent is None:
+        last_agent = session.scalar(
+            select(Interaction)
+            .where(Interaction.customer_id == cid, Interaction.agent.is_not(None))
+            .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+            .limit(1)
+        )
+    open_tickets = list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.customer_id == cid, Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(MAX_OPEN_ITEMS)
+        )
+    )
+    follow_ups = list(
+        session.scalars(
+            select(FollowUpTask)
+            .where(FollowUpTask.customer_id == cid, FollowUpTask.status == "pending")
+            .order_by(FollowUpTask.due_at, FollowUpTask.id)
+            .limit(MAX_OPEN_ITEMS)
+        )
+    )
+    return Record(
+        customer=customer,
+        assets=assets,
+        interactions=interactions,
+        open_tickets=open_tickets,
+        follow_ups=follow_ups,
+        last_agent=last_agent,
+    )
