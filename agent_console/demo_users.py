@@ -23,8 +23,13 @@ DEMO_USERS: tuple[dict[str, str | None], ...] = (
     {"username": "admin", "display_name": "系统管理员 Admin", "role": "admin", "extension": None},
     {"username": "supervisor", "display_name": "李主管", "role": "supervisor", "extension": None},
     {"username": "agent1001", "display_name": "王小明", "role": "agent", "extension": "1001"},
-    {"username": "agent1002", "display_name": "Emily Carter", "role": "agent", "extension": "1002",
-     "language": "en"},
+    {
+        "username": "agent1002",
+        "display_name": "Emily Carter",
+        "role": "agent",
+        "extension": "1002",
+        "language": "en",
+    },
 )
 
 

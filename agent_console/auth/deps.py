@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
-from agent_console.auth.tokens import TokenError, decode_token
+from agent_console.auth.tokens import TokenError, decode_token, to_millis
 from agent_console.models import User
 from tickets.actors import Actor
 from tickets.errors import Forbidden
@@ -68,7 +68,7 @@ def user_for_token(conn: HTTPConnection, token: str) -> AuthUser:
         if user is None or not user.active:
             raise AuthError("the user of this token is unknown or inactive", "invalid-token")
         changed = user.password_changed_at
-        if changed is not None and claims.issued_at < changed.replace(microsecond=0):
+        if changed is not None and claims.issued_at < to_millis(changed):
             raise AuthError("the password changed after this token was issued", "invalid-token")
         return AuthUser(
             id=user.id,
@@ -80,9 +80,7 @@ def user_for_token(conn: HTTPConnection, token: str) -> AuthUser:
         )
 
 
-def get_current_user(
-    conn: HTTPConnection, token: Annotated[str | None, Depends(bearer_scheme)]
-) -> AuthUser:
+def get_current_user(conn: HTTPConnection, token: Annotated[str | None, Depends(bearer_scheme)]) -> AuthUser:
     if not token:
         raise AuthError("not authenticated: send 'Authorization: Bearer <token>'")
     return user_for_token(conn, token)

@@ -27,16 +27,28 @@ def issue_token(
     *, username: str, role: str, secret: str, ttl: timedelta, now: datetime | None = None
 ) -> tuple[str, datetime]:
     """A signed access token and its expiry time."""
-    issued = (now or datetime.now(UTC)).replace(microsecond=0)
-    expires = issued + ttl
+    issued = to_millis(now or datetime.now(UTC))
+    expires = (issued + ttl).replace(microsecond=0)
     payload = {
         "sub": username,
         "role": role,
         "typ": TOKEN_TYPE,
-        "iat": int(issued.timestamp()),
+        # milliseconds (RFC 7519 allows fractions): a token issued right after a password change is
+        # told apart from one issued right before it.
+        "iat": round(issued.timestamp(), 3),
         "exp": int(expires.timestamp()),
     }
     return jwt.encode(payload, secret, algorithm=ALGORITHM), expires
+
+
+def to_millis(moment: datetime) -> datetime:
+    """``moment`` truncated to whole milliseconds (the precision of a token's ``iat``)."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _from_numeric_date(value: float) -> datetime:
+    millis = round(value * 1000)
+    return datetime.fromtimestamp(millis // 1000, UTC) + timedelta(milliseconds=millis % 1000)
 
 
 def decode_token(token: str, *, secret: str) -> TokenClaims:
@@ -54,6 +66,6 @@ def decode_token(token: str, *, secret: str) -> TokenClaims:
     return TokenClaims(
         username=payload["sub"],
         role=str(payload.get("role", "")),
-        issued_at=datetime.fromtimestamp(payload["iat"], UTC),
+        issued_at=_from_numeric_date(payload["iat"]),
         expires_at=datetime.fromtimestamp(payload["exp"], UTC),
     )

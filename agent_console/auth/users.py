@@ -59,8 +59,10 @@ def update_user(session: Session, user_id: int, changes: UserUpdate) -> User:
     for name in ("display_name", "role", "language", "active"):
         if fields.get(name, ...) is None:  # explicit null on a required field
             fields.pop(name)
-    losing_admin = user.role == "admin" and user.active and (
-        fields.get("role", "admin") != "admin" or fields.get("active", True) is False
+    losing_admin = (
+        user.role == "admin"
+        and user.active
+        and (fields.get("role", "admin") != "admin" or fields.get("active", True) is False)
     )
     if losing_admin and _active_admins(session) <= 1:
         raise Conflict(
@@ -87,6 +89,9 @@ def reset_password(session: Session, user_id: int, password: str, *, passwords: 
 
 
 def _active_admins(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+        )
+        or 0
+    )

@@ -14,7 +14,9 @@ SECRET = "a-test-secret-that-is-long-enough-for-hs256!"
 
 def test_issued_token_decodes_to_its_claims() -> None:
     now = datetime.now(UTC)
-    token, expires = issue_token(username="wang", role="agent", secret=SECRET, ttl=timedelta(minutes=5), now=now)
+    token, expires = issue_token(
+        username="wang", role="agent", secret=SECRET, ttl=timedelta(minutes=5), now=now
+    )
     claims = decode_token(token, secret=SECRET)
     assert (claims.username, claims.role) == ("wang", "agent")
     assert claims.expires_at == expires
@@ -30,9 +32,10 @@ def test_expired_token_is_refused() -> None:
 
 def test_tampered_or_foreign_tokens_are_refused() -> None:
     token, _ = issue_token(username="wang", role="agent", secret=SECRET, ttl=timedelta(minutes=5))
-    header, payload, signature = token.split(".")
-    forged_payload = jwt.encode({"sub": "wang", "role": "admin", "typ": "access", "iat": 1, "exp": 2**40},
-                                SECRET).split(".")[1]
+    header, _payload, signature = token.split(".")
+    forged_payload = jwt.encode(
+        {"sub": "wang", "role": "admin", "typ": "access", "iat": 1, "exp": 2**40}, SECRET
+    ).split(".")[1]
     for bad in (
         f"{header}.{forged_payload}.{signature}",
         token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"),
@@ -53,3 +56,11 @@ def test_unsigned_and_non_access_tokens_are_refused() -> None:
     refresh = jwt.encode({**claims, "typ": "refresh"}, SECRET, algorithm="HS256")
     with pytest.raises(TokenError):
         decode_token(refresh, secret=SECRET)
+
+
+def test_issued_at_keeps_milliseconds() -> None:
+    now = datetime(2026, 11, 22, 10, 0, 0, 123_456, tzinfo=UTC)
+    token, _ = issue_token(username="wang", role="agent", secret=SECRET, ttl=timedelta(days=36500), now=now)
+    assert decode_token(token, secret=SECRET).issued_at == datetime(
+        2026, 11, 22, 10, 0, 0, 123_000, tzinfo=UTC
+    )
