@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from inspect import isawaitable
 from typing import Any, Literal
@@ -36,7 +36,8 @@ from .result import ActionResult
 
 log = logging.getLogger(__name__)
 
-ConnectListener = Callable[[], Awaitable[None] | None]
+ConnectListener = Callable[[], object]
+"""Sync or async; an awaitable result is awaited."""
 DisconnectListener = Callable[[Exception | None], None]
 _LIST_ENDS = frozenset({"Complete", "Cancelled"})
 

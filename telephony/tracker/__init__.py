@@ -1,0 +1,31 @@
+"""Live calls from AMI events: a pure ``CallTracker`` core and ``attach()`` to an ``AmiClient``.
+
+Domain events (frozen dataclasses): ``CallStarted``, ``CallAnswered``, ``CallBridged``, ``CallEnded``.
+"""
+
+from .adapter import TRACKED_EVENTS, TrackerLink, attach
+from .core import CallTracker, CallView
+from .events import (
+    CallAnswered,
+    CallBridged,
+    CallEnded,
+    CallEvent,
+    CallStarted,
+    ChannelSummary,
+    Party,
+)
+
+__all__ = [
+    "TRACKED_EVENTS",
+    "CallAnswered",
+    "CallBridged",
+    "CallEnded",
+    "CallEvent",
+    "CallStarted",
+    "CallTracker",
+    "CallView",
+    "ChannelSummary",
+    "Party",
+    "TrackerLink",
+    "attach",
+]

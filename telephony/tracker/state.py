@@ -1,0 +1,69 @@
+"""Mutable state the tracker keeps per live channel and call (internal to the tracker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .events import Party
+
+STATE_UP = 6
+
+
+def clean_id(value: str) -> str:
+    """Asterisk sends an empty caller ID as ``<unknown>``."""
+    return "" if value == "<unknown>" else value
+
+
+def local_sibling(name: str) -> str | None:
+    """The other half of a Local channel (``Local/x@ctx-0001;1`` <-> ``;2``), else ``None``."""
+    if name.startswith("Local/"):
+        if name.endswith(";1"):
+            return name[:-1] + "2"
+        if name.endswith(";2"):
+            return name[:-1] + "1"
+    return None
+
+
+@dataclass(slots=True)
+class ChannelState:
+    uniqueid: str
+    name: str
+    call_id: str
+    state: int = 0
+    state_desc: str = ""
+    number: str = ""
+    caller_name: str = ""
+    connected_number: str = ""
+    connected_name: str = ""
+    context: str = ""
+    exten: str = ""
+    answered: bool = False
+    bridge_id: str | None = None
+    dtmf: list[str] = field(default_factory=list)
+    hangup_cause: int | None = None
+    hangup_cause_text: str = ""
+    live: bool = True
+
+    def party(self) -> Party:
+        return Party(self.name, self.uniqueid, self.number, self.caller_name)
+
+
+@dataclass(slots=True)
+class CallState:
+    call_id: str
+    first: ChannelState
+    dialed: str
+    context: str
+    started_at: float | None
+    channels: dict[str, ChannelState] = field(default_factory=dict)
+    live: set[str] = field(default_factory=set)
+    answered_by: ChannelState | None = None
+    answered_at: float | None = None
+    bridged: list[tuple[str, str]] = field(default_factory=list)
+    dtmf: list[str] = field(default_factory=list)
+    touched: bool = True
+    """Seen in a live event since the last ``mark()`` (a reconnect)."""
+
+    def is_callers_side(self, channel: ChannelState) -> bool:
+        """The caller's own channel or the other half of its Local pair."""
+        return channel is self.first or channel.name == local_sibling(self.first.name)
