@@ -142,6 +142,8 @@ class AgiConnection:
             done = False
             try:
                 async with asyncio.timeout(limit):
+                    if logger.isEnabledFor(logging.DEBUG):
+                        logger.debug("%s >> %s", self.label, text)
                     self._writer.write(data)
                     await self._writer.drain()
                     reply = await self._read_reply(text)
@@ -170,7 +172,10 @@ class AgiConnection:
             if not raw:
                 self._note_eof("end of stream")
                 raise AgiHangup("connection closed by Asterisk", command=command)
-            item = self._assembler.feed(raw.decode("utf-8", errors="replace"))
+            line = raw.decode("utf-8", errors="replace")
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s << %s", self.label, line.rstrip("\n"))
+            item = self._assembler.feed(line)
             if item is None or isinstance(item, ProgressReply):
                 continue
             if isinstance(item, HangupSignal):

@@ -1,0 +1,188 @@
+"""FastAGI against the real bundled Asterisk 22: simulated callers reach our server through the
+[inbound] dialplan (``AGI(agi://<agi_host>:<agi_port>/ivr?did=${EXTEN})``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from telephony.agi import (
+    AgiCommandFailed,
+    AgiCommandInvalid,
+    AgiError,
+    AgiHangup,
+    AgiSession,
+    AgiUsageError,
+    FastAgiServer,
+)
+from telephony.agi.handlers import AgiHandler
+from telephony.ami import AmiClient, Message
+from telephony.pbx.simulate import caller_originate
+from tests.fixtures.pbx import PbxHandle
+
+from .conftest import wait_until
+
+pytestmark = pytest.mark.pbx
+
+CALL_DEADLINE = 30.0
+
+
+def unique_number() -> str:
+    """A caller number no other test uses, so this test's channels can be told apart."""
+    return "139" + str(secrets.randbelow(10**8)).zfill(8)
+
+
+async def originate(ami: AmiClient, did: str, **caller: Any) -> None:
+    headers = caller_originate(did, **caller)
+    action = headers.pop("Action")
+    await ami.send_action(action, headers, check=True)
+
+
+async def start_on_pbx_port(server: FastAgiServer, deadline: float = 60.0) -> None:
+    """Bind the PBX's AGI port; another test session on this machine may hold it for a while."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            await server.start()
+            return
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or time.monotonic() > end:
+                raise
+            await asyncio.sleep(0.5)
+
+
+@pytest.fixture
+async def ami(pbx: PbxHandle) -> AsyncIterator[AmiClient]:
+    async with AmiClient(pbx.settings.ami) as client:
+        yield client
+
+
+async def channels_with(pbx: PbxHandle, needle: str) -> list[str]:
+    output = await asyncio.to_thread(pbx.cli, "core show channels concise")
+    return [line for line in output.splitlines() if needle in line]
+
+
+async def serve(pbx: PbxHandle, handler: AgiHandler) -> FastAgiServer:
+    server = FastAgiServer(pbx.agi_host, pbx.agi_port, {"ivr": handler})
+    await start_on_pbx_port(server)
+    return server
+
+
+async def test_simulated_caller_dtmf_and_chinese_name_reach_the_ivr_handler(
+    pbx: PbxHandle, ami: AmiClient
+) -> None:
+    number = unique_number()
+    seen: dict[str, Any] = {}
+
+    async def ivr(session: AgiSession) -> None:
+        if session.env.callerid != number:  # another test's caller: leave it to the dialplan
+            await session.set_variable("CC_FALLBACK", "1")
+            return
+        seen["env"] = session.env
+        await session.answer()
+        # Real error replies, and a missing prompt on a live channel, before the caller's DTMF.
+        for name, coro in (
+            ("invalid", session.command("NO SUCH COMMAND")),
+            ("usage", session.command("GET DATA")),
+            ("missing", session.stream_file("no-such-prompt-xyz")),
+        ):
+            try:
+                await coro
+            except AgiError as exc:
+                seen[name] = exc
+        seen["data"] = await session.get_data("silence/10", timeout_ms=8000, max_digits=10)
+        seen["name_var"] = await session.get_full_variable("${CALLERID(name)}")
+        await session.hangup()
+
+    server = await serve(pbx, ivr)
+    try:
+        await originate(ami, "8610800", number=number, name="张三丰", dtmf="42#", delay=3, talk=10)
+        await wait_until(lambda: "data" in seen and server.live_sessions == 0, CALL_DEADLINE)
+        await wait_until_async(lambda: channels_with(pbx, number), CALL_DEADLINE)
+    finally:
+        await server.close()
+
+    env = seen["env"]
+    assert isinstance(seen["invalid"], AgiCommandInvalid)
+    assert isinstance(seen["usage"], AgiUsageError) and "DTMF" in seen["usage"].usage
+    assert isinstance(seen["missing"], AgiCommandFailed)
+    assert seen["data"] == ("42", False)
+    assert env.calleridname == "张三丰"
+    assert seen["name_var"] == "张三丰"
+    assert env.script == "ivr"
+    assert env.query == {"did": "8610800"}
+    assert env.context == "inbound"
+    assert env.channel.startswith("Local/s@sim-caller-")
+    assert server.stats.completed >= 1
+    assert server.live_sessions == 0
+
+
+async def test_caller_hanging_up_during_get_data_surfaces_agi_hangup(pbx: PbxHandle, ami: AmiClient) -> None:
+    number = unique_number()
+    seen: dict[str, Any] = {}
+
+    async def ivr(session: AgiSession) -> None:
+        if session.env.callerid != number:
+            await session.set_variable("CC_FALLBACK", "1")
+            return
+        await session.answer()
+        seen["started"] = True
+        try:
+            await session.get_data("silence/10", timeout_ms=20000, max_digits=4)
+        except AgiHangup as exc:
+            seen["hangup"] = exc
+            # commands allowed on a dead channel still work after the hang-up
+            seen["uniqueid"] = await session.get_variable("UNIQUEID")
+            raise
+        seen["returned"] = True
+
+    server = await serve(pbx, ivr)
+    try:
+        await originate(ami, "8610801", number=number, name="李四", delay=1, talk=1)
+        await wait_until(lambda: "hangup" in seen or "returned" in seen, CALL_DEADLINE)
+        await wait_until(lambda: server.live_sessions == 0, CALL_DEADLINE)
+        await wait_until_async(lambda: channels_with(pbx, number), CALL_DEADLINE)
+    finally:
+        await server.close()
+
+    assert "returned" not in seen
+    assert isinstance(seen["hangup"], AgiHangup)
+    assert seen["uniqueid"]
+    assert server.stats.hung_up >= 1
+    assert server.live_sessions == 0
+
+
+async def test_without_an_agi_server_the_dialplan_falls_back_to_the_queue(
+    pbx: PbxHandle, ami: AmiClient
+) -> None:
+    number = unique_number()
+    joined: list[Message] = []
+
+    def on_join(event: Message) -> None:
+        if event.get("CallerIDNum") == number:
+            joined.append(event)
+
+    ami.subscribe("QueueCallerJoin", on_join)
+    # Nothing of ours listens on the AGI port (unless another test session holds it right now).
+    await originate(ami, "8610802", number=number, name="王五", delay=1, talk=3)
+    await wait_until(lambda: bool(joined), CALL_DEADLINE)
+    event = joined[0]
+    assert event["Queue"] == "fallback"
+    assert event["CallerIDName"] == "王五"
+    await wait_until_async(lambda: channels_with(pbx, number), CALL_DEADLINE)
+
+
+async def wait_until_async(probe: Any, deadline: float) -> None:
+    """Poll an async probe returning a collection until it is empty."""
+    end = time.monotonic() + deadline
+    while await probe():
+        if time.monotonic() > end:
+            raise AssertionError("channels still up after the deadline")
+        await asyncio.sleep(0.2)
