@@ -154,7 +154,8 @@ def ingest_mail(
     ticket_type = classify(mail.subject, mail.body, keywords)
     description = text
     if mail.ticket_number:
-        description = f"(The subject names {mail.ticket_number}, a ticket of another customer.)\n\n{text}"
+        note = f"(The subject names {mail.ticket_number}, which is not a ticket of this customer.)"
+        description = f"{note}\n\n{text}"
     ticket = create_ticket(
         session,
         actor=IMPORTER,
