@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from callcenter.commands import db, pbx, seed, serve
+from callcenter.commands import db, mail, pbx, seed, serve, users
 from config.settings import SettingsError, get_settings
 
 app = typer.Typer(
@@ -17,8 +17,10 @@ app = typer.Typer(
 )
 app.add_typer(pbx.app, name="pbx", help="The bundled Asterisk 22 (build, start, stop, status, CLI).")
 app.add_typer(db.app, name="db", help="Database schema (Alembic migrations).")
+app.add_typer(users.app, name="users", help="Users who log in (agents, supervisors, admins).")
 app.command("serve", help="Run the HTTP API (and, with --with-pbx, the bundled PBX).")(serve.serve)
 app.command("seed", help="Fill the database with realistic demo data.")(seed.seed)
+app.command("import-mail", help="Import e-mails from a maildir folder into tickets.")(mail.import_mail_command)
 
 
 @app.callback()
