@@ -98,6 +98,9 @@ def create_interaction(session: Session, *, data: InteractionCreate, actor: Acto
             customer_id = customer_id or customer_id_for_number(session, number=number)
     values.update(address=address, customer_id=customer_id)
     values.setdefault("started_at", datetime.now(UTC))
+    for key in ("started_at", "answered_at", "ended_at"):
+        if values.get(key) is not None:
+            values[key] = _aware(values[key])
     interaction = Interaction(**values)
     if interaction.wait_seconds is None and data.answered_at is not None:
         interaction.wait_seconds = _seconds(interaction.started_at, data.answered_at)
