@@ -109,7 +109,8 @@ def _lifespan(run_jobs: bool, lifespans: Sequence[Lifespan]) -> Callable[[FastAP
 
 @asynccontextmanager
 async def _jobs(app: FastAPI) -> AsyncIterator[None]:
-    """Run ``tickets.jobs.run_jobs_forever(session_factory, settings)`` while the app serves."""
+    """Run ``tickets.jobs.run_jobs_forever(session_factory, settings)`` while the app serves
+    (the task is ``app.state.jobs_task``)."""
     try:
         module = importlib.import_module("tickets.jobs")
         run_forever = module.run_jobs_forever
@@ -118,6 +119,7 @@ async def _jobs(app: FastAPI) -> AsyncIterator[None]:
         yield
         return
     task = asyncio.create_task(run_forever(app.state.db, app.state.settings), name="tickets-jobs")
+    app.state.jobs_task = task
     try:
         yield
     finally:

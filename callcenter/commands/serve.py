@@ -72,9 +72,10 @@ def _start_pbx(settings: Settings) -> str:
         bundled = pbx_module.BundledPbx
     except (ImportError, AttributeError) as exc:
         raise typer.BadParameter("the bundled PBX (telephony.pbx.BundledPbx) is not available") from exc
-    bundled(settings).up()
+    status = bundled(settings).up()
     ami = settings.ami
-    return f"bundled Asterisk up; AMI on {ami.host}:{ami.port} (user {ami.username})"
+    version = f"Asterisk {status.version}; " if getattr(status, "version", "") else ""
+    return f"bundled {version}AMI on {ami.host}:{ami.port} (user {ami.username})"
 
 
 def _seed(factory: object) -> None:

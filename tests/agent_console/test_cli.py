@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -179,3 +180,16 @@ def test_users_cli_creates_lists_and_sets_passwords(cli_database: str, tmp_path:
             )
     finally:
         engine.dispose()
+
+
+def test_serve_with_pbx_brings_the_bundled_pbx_up_and_prints_the_ami_port(
+    pbx: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from callcenter.commands.serve import prepare
+
+    settings = pbx.settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'pbx.db'}"})
+    prepare(settings, with_pbx=True, seed=False, host="127.0.0.1", port=8080)
+    printed = capsys.readouterr().out
+    assert f"AMI on {pbx.ami_host}:{pbx.ami_port} (user {pbx.ami_username})" in printed
+    assert "Asterisk 22" in printed
+    assert pbx.bundled.is_running()

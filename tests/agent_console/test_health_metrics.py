@@ -126,3 +126,13 @@ def test_each_app_has_its_own_metrics_registry(api_settings) -> None:  # type: i
     with TestClient(second) as client:
         text = client.get("/metrics").text
     assert 'route="/healthz"' not in text
+
+
+def test_the_tickets_jobs_run_while_the_app_serves_and_stop_with_it(api_settings) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(api_settings, run_jobs=True)
+    with TestClient(app):
+        task = app.state.jobs_task
+        assert task.get_name() == "tickets-jobs"
+        assert not task.done()
+    assert task.done()
+    assert task.cancelled() or task.exception() is None
