@@ -71,6 +71,7 @@ class ApiSettings(BaseModel):
     port: int = Field(8080, ge=1, le=65535)
     secret_key: str = ""
     token_ttl_minutes: int = Field(720, gt=0)
+    intake_key: str = ""  # shared key for POST /api/intake/web (header X-Intake-Key); empty = disabled
 
 
 class Settings(BaseSettings):
