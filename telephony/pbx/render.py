@@ -169,14 +169,14 @@ def _reachable_host(host: str) -> str:
     return host
 
 
-def template_names() -> list[str]:
-    return sorted(path.name for path in TEMPLATES_DIR.glob("*.j2"))
+def template_names(templates_dir: Path = TEMPLATES_DIR) -> list[str]:
+    return sorted(path.name for path in templates_dir.glob("*.j2"))
 
 
-def render_files(context: RenderContext) -> dict[str, str]:
+def render_files(context: RenderContext, templates_dir: Path = TEMPLATES_DIR) -> dict[str, str]:
     """``{"extensions.conf": text, ...}`` for every template; raises on an undefined variable."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        loader=jinja2.FileSystemLoader(templates_dir),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -186,7 +186,8 @@ def render_files(context: RenderContext) -> dict[str, str]:
     variables = asdict(context)
     files = dict.fromkeys(EMPTY_CONFIGS, EMPTY_CONFIG_TEXT)
     files.update(
-        (name.removesuffix(".j2"), env.get_template(name).render(**variables)) for name in template_names()
+        (name.removesuffix(".j2"), env.get_template(name).render(**variables))
+        for name in template_names(templates_dir)
     )
     return files
 
