@@ -36,6 +36,8 @@ from .result import ActionResult
 
 log = logging.getLogger(__name__)
 
+_sleep = asyncio.sleep  # the backoff wait; tests substitute a recorder
+
 ConnectListener = Callable[[], object]
 """Sync or async; an awaitable result is awaited."""
 DisconnectListener = Callable[[Exception | None], None]
@@ -339,7 +341,7 @@ class AmiClient:
                 error or "closed by peer",
                 delay,
             )
-            await asyncio.sleep(delay)
+            await _sleep(delay)
             delay = min(delay * 2, self.settings.reconnect_max_delay)
 
     async def _open(self) -> AmiProtocol:
