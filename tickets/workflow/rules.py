@@ -145,6 +145,8 @@ class FollowUpRule(_Frozen):
 
     type: TicketType
     days_after_resolved: Annotated[float, Field(ge=0)]
+    # Tickets resolved longer ago than days_after_resolved + max_age_days get none (old data).
+    max_age_days: Annotated[float, Field(gt=0)] = 30
     kind: Literal["call"] = "call"
 
 
