@@ -38,6 +38,8 @@ class AgiServerStats:
     failed: int = 0
     rejected: int = 0
     """Connections closed before a handler ran (malformed or oversized environment, timeout)."""
+    peak_live: int = 0
+    """Most sessions live at the same time."""
 
 
 class FastAgiServer:
@@ -207,6 +209,7 @@ class FastAgiServer:
         self._live += 1
         self._idle.clear()
         self.stats.accepted += 1
+        self.stats.peak_live = max(self.stats.peak_live, self._live)
         peer = _peer(writer)
         connection = AgiConnection(reader, writer, command_timeout=self._command_timeout, label=peer)
         try:

@@ -186,3 +186,39 @@ async def wait_until_async(probe: Any, deadline: float) -> None:
         if time.monotonic() > end:
             raise AssertionError("channels still up after the deadline")
         await asyncio.sleep(0.2)
+
+
+async def test_fifty_simultaneous_callers_are_all_served(pbx: PbxHandle, ami: AmiClient) -> None:
+    """Issue 4 needs 50 callers in menus at once with no session starving another."""
+    callers = {unique_number(): f"{n:02d}" for n in range(50)}
+    read: dict[str, str] = {}
+
+    async def ivr(session: AgiSession) -> None:
+        if session.env.callerid not in callers:
+            await session.set_variable("CC_FALLBACK", "1")
+            return
+        await session.answer()
+        digits, _ = await session.get_data("silence/10", timeout_ms=10000, max_digits=4)
+        read[session.env.callerid] = digits
+        await session.hangup()
+
+    server = await serve(pbx, ivr)
+    try:
+        await asyncio.gather(
+            *(
+                originate(
+                    ami, "8610803", number=number, name=f"并发{digits}", dtmf=f"{digits}#", delay=5, talk=5
+                )
+                for number, digits in callers.items()
+            )
+        )
+        await wait_until(lambda: len(read) == len(callers), 90)
+        await wait_until(lambda: server.live_sessions == 0, CALL_DEADLINE)
+        for number in callers:
+            await wait_until_async(lambda number=number: channels_with(pbx, number), CALL_DEADLINE)
+    finally:
+        await server.close()
+
+    assert read == callers
+    assert server.live_sessions == 0
+    assert server.stats.peak_live > 1  # the calls overlapped: sessions ran side by side

@@ -252,6 +252,7 @@ async def test_fifty_concurrent_sessions_are_all_served(make_server: ServerFacto
     assert results == {f"1700000000.{n}": peers[n].steps[1].reply.split("=")[1].strip() for n in range(50)}
     await wait_until(lambda: server.live_sessions == 0)
     assert server.stats.accepted == server.stats.completed == 50
+    assert server.stats.peak_live > 1
 
 
 async def test_from_settings_and_context_manager() -> None:

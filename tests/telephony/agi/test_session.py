@@ -337,23 +337,6 @@ async def test_hangup_helper_never_raises_after_the_caller_left(make_server: Ser
     assert peer.commands == ["HANGUP"]
 
 
-async def test_malformed_lines_are_logged_and_skipped(
-    make_server: ServerFactory, caplog: pytest.LogCaptureFixture
-) -> None:
-    async def handler(session: AgiSession, outcome: Outcome) -> None:
-        outcome["value"] = await session.get_variable("X")
-
-    with caplog.at_level(logging.WARNING, logger="telephony.agi"):
-        peer, outcome = await run_one(
-            make_server,
-            handler,
-            [Step('GET VARIABLE "X"', "what is this\n\x00\xff\n200 no result\n200 result=1 (ok)\n")],
-        )
-    assert peer.errors == []
-    assert outcome["value"] == "ok"
-    assert sum("malformed AGI line" in record.getMessage() for record in caplog.records) == 3
-
-
 async def test_reply_timeout_raises_and_closes_the_session(make_server: ServerFactory) -> None:
     async def handler(session: AgiSession, outcome: Outcome) -> None:
         await session.answer()
@@ -376,3 +359,31 @@ async def test_unicode_caller_name_and_args_reach_the_handler(make_server: Serve
     assert peer.closed_by_server
     assert seen["env"].calleridname == "欧阳娜娜"
     assert seen["env"].args == ("甲", "b c")
+
+
+@pytest.mark.parametrize(
+    ("junk", "options", "warning", "count"),
+    [
+        ("what is this\n\x00\xff\n200 no result\n", {}, "malformed AGI line", 3),
+        ("200 result=1 (" + "x" * 5000 + ")\n", {"max_line_bytes": 1024}, "over the reader limit", 1),
+    ],
+    ids=["malformed", "over-long"],
+)
+async def test_bad_reply_lines_are_logged_and_skipped(
+    make_server: ServerFactory,
+    caplog: pytest.LogCaptureFixture,
+    junk: str,
+    options: dict[str, Any],
+    warning: str,
+    count: int,
+) -> None:
+    async def handler(session: AgiSession, outcome: Outcome) -> None:
+        outcome["value"] = await session.get_variable("X")
+
+    with caplog.at_level(logging.WARNING, logger="telephony.agi"):
+        peer, outcome = await run_one(
+            make_server, handler, [Step('GET VARIABLE "X"', junk + "200 result=1 (ok)\n")], **options
+        )
+    assert peer.errors == []
+    assert outcome["value"] == "ok"
+    assert sum(warning in record.getMessage() for record in caplog.records) == count
