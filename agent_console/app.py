@@ -31,6 +31,8 @@ from tickets import deps as tickets_deps
 
 log = logging.getLogger(__name__)
 
+MIN_PRODUCTION_SECRET = 32  # HS256 wants a key of at least 256 bits
+
 # Each extra lifespan gets the app (with ``app.state.db`` ready) and wraps the time the app serves.
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
 
@@ -51,6 +53,10 @@ def create_app(
     database is set up. ``run_jobs`` starts ``tickets.jobs.run_jobs_forever`` (SLA escalation ...).
     """
     settings = settings or get_settings()
+    if settings.environment == "production" and len(settings.api.secret_key) < MIN_PRODUCTION_SECRET:
+        raise ValueError(
+            f"api.secret_key must have at least {MIN_PRODUCTION_SECRET} characters in production"
+        )
     app = FastAPI(
         title="Contact center API",
         version="0.1.0",

@@ -184,3 +184,25 @@ def test_openapi_documents_the_bearer_login(api_client: TestClient) -> None:
     content = spec["paths"]["/api/auth/token"]["post"]["requestBody"]["content"]
     assert set(content) == {"application/x-www-form-urlencoded", "application/json"}
     assert api_client.get("/docs").status_code == 200
+
+
+def test_production_refuses_a_short_token_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from config.settings import load_settings
+
+    weak = load_settings(environment="production", ami={"secret": "x" * 32}, api={"secret_key": "short"})
+    with pytest.raises(ValueError, match="secret_key"):
+        create_app(weak)
+    strong = load_settings(environment="production", ami={"secret": "x" * 32}, api={"secret_key": "k" * 32})
+    assert create_app(strong).state.settings is strong
+
+
+def test_the_endpoint_list_names_who_may_call_each_route(api_app: FastAPI) -> None:
+    from agent_console.endpoints import markdown
+
+    table = markdown(api_app)
+    assert "| POST | `/api/auth/token` | public |" in table
+    assert "| GET | `/api/auth/me` | token |" in table
+    assert "| DELETE | `/api/users/{user_id}` | admin |" in table
+    assert "| GET | `/healthz` | public |" in table
+    assert "| WS | `/ws/ping` | token |" in table
+    assert "`/metrics`" not in table and "`/openapi.json`" not in table
