@@ -1,0 +1,72 @@
+"""``POST /intake/web``: the website backend's door into the customer record.
+
+Callers authenticate with a bearer token of any user (the app overrides :func:`bearer_actor`) or
+with the shared key ``settings.api.intake_key`` in the ``X-Intake-Key`` header (empty key = off).
+For the key to work the app mounts ``tickets.api.public_router`` (which holds this router) under
+``/api`` without its blanket bearer requirement and overrides :func:`bearer_actor` with an optional
+bearer check (None when no token is sent).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+
+from tickets.actors import Actor
+from tickets.deps import ActorDep, SessionDep
+from tickets.intake.schemas import WebIntake, WebIntakeResult
+from tickets.intake.web import submit_web_intake
+from tickets.ticketing.deps import RulesDep
+
+WEB_INTAKE = Actor("web-intake", "system", "Web intake")
+
+router = APIRouter(prefix="/intake", tags=["intake"])
+
+
+def bearer_actor(actor: ActorDep) -> Actor | None:
+    """The user a bearer token names. By default the app's authentication (401 without a token);
+    an app that accepts the intake key overrides this with a version returning None without a token."""
+    return actor
+
+
+def _intake_key(request: Request) -> str:
+    settings = getattr(request.app.state, "settings", None)
+    if settings is None:
+        from config.settings import get_settings
+
+        settings = get_settings()
+    return str(getattr(settings.api, "intake_key", "") or "")
+
+
+def intake_actor(
+    request: Request,
+    bearer: Annotated[Actor | None, Depends(bearer_actor)],
+    x_intake_key: Annotated[str | None, Header()] = None,
+) -> Actor:
+    """A user with any role, or the holder of the shared intake key."""
+    if bearer is not None:
+        return bearer
+    expected = _intake_key(request)
+    given = x_intake_key
+    if given is not None and expected and hmac.compare_digest(given.encode(), expected.encode()):
+        return WEB_INTAKE
+    message = "invalid X-Intake-Key" if x_intake_key is not None else (
+        "not authenticated: send 'Authorization: Bearer <token>' or 'X-Intake-Key: <key>'"
+    )
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+IntakeActorDep = Annotated[Actor, Depends(intake_actor)]
+
+
+@router.post("/web", response_model=WebIntakeResult, status_code=status.HTTP_201_CREATED)
+def web_intake(
+    data: WebIntake, session: SessionDep, actor: IntakeActorDep, rules: RulesDep, response: Response
+) -> WebIntakeResult:
+    """A contact request or complaint from the website; returns the ticket number to show the customer."""
+    result = submit_web_intake(session, data=data, actor=actor, rules=rules)
+    if result.duplicate:
+        response.status_code = status.HTTP_200_OK
+    return result
