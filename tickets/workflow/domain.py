@@ -1,12 +1,13 @@
 """The ticket status machine: which moves are allowed and what each move changes.
 
-    new ──▶ assigned ──▶ in_progress ──▶ pending_customer
-     │  ◀──┘  │   ▲  ◀──┘    │    ▲  ◀────────┘ │
-     │        │   │          ▼    │             │
-     └────────┴───┴──────▶ resolved ◀───────────┘
-                              │  ▲ reopen (to assigned or in_progress)
-                              ▼  │
-                            closed
+    new ─────▶ assigned ─────▶ in_progress ─────▶ pending_customer
+     │  ◀─────── │  ◀───────────── │  ◀───────────────── │
+     │ (also new ──▶ in_progress: an agent takes it)     │
+     └───────────┴────────┬────────┴─────────────────────┘
+                          ▼ resolve (from every open status)
+                       resolved ─────▶ closed
+                          │              │
+                          └── reopen ────┴──▶ in_progress | assigned
 
 :func:`transition` is pure: it takes a snapshot of the ticket, the target status and ``now`` and
 returns the field changes to apply, or raises :class:`IllegalTransition` (HTTP 409) with the reason
