@@ -233,11 +233,32 @@ class CallTracker:
         return channel
 
     def _update(self, channel: ChannelState, event: Event, at: float | None, out: list[CallEvent]) -> None:
+        linkedid = event.get("Linkedid")
+        if linkedid and linkedid != channel.call_id and channel.live:
+            self._move(channel, linkedid, at, out)
         _apply(channel, event)
         call = self._calls.get(channel.call_id)
         if call is not None and channel.live:
             call.touched = True
             self._check_answer(call, channel, at, out)
+
+    def _move(self, channel: ChannelState, call_id: str, at: float | None, out: list[CallEvent]) -> None:
+        """A transfer gave the channel another Linkedid: it now belongs to that call."""
+        old = self._calls.get(channel.call_id)
+        channel.call_id = call_id
+        call = self._calls.get(call_id)
+        if call is None:
+            call = CallState(call_id, channel, channel.exten, channel.context, at)
+            self._calls[call_id] = call
+            out.append(CallStarted(call_id, at, channel.party(), channel.exten, channel.context))
+        call.channels[channel.uniqueid] = channel
+        call.live.add(channel.uniqueid)
+        call.touched = True
+        if old is not None:
+            old.live.discard(channel.uniqueid)
+            if not old.live:
+                del self._calls[old.call_id]
+                out.append(self._ended_event(old, at, "transfer"))
 
     def _check_answer(
         self, call: CallState, channel: ChannelState, at: float | None, out: list[CallEvent]

@@ -77,7 +77,8 @@ class CallEnded:
     dtmf: str
     """Digits received on any channel of the call, in order."""
     reason: str = "hangup"
-    """``hangup``, or ``resync`` when the call was gone after a reconnect."""
+    """``hangup``; ``resync`` when the call was gone after a reconnect; ``transfer`` when its last
+    channel moved to another call (a transfer changed its Linkedid)."""
     started_at: float | None = None
     answered_at: float | None = None
 
