@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry
 from agent_console import health, metrics, ws_ping
 from agent_console.auth import api as auth_api
 from agent_console.auth import users_api
-from agent_console.auth.deps import current_actor, get_current_user
+from agent_console.auth.deps import current_actor, get_current_user, optional_actor
 from agent_console.auth.passwords import Passwords
 from agent_console.auth.ratelimit import InMemoryLoginLimiter, LoginLimiter
 from agent_console.errors import install_error_handlers
@@ -43,14 +43,17 @@ def create_app(
     run_jobs: bool = False,
     lifespans: Sequence[Lifespan] = (),
     api_routers: Sequence[APIRouter] | None = None,
+    public_routers: Sequence[APIRouter] | None = None,
     passwords: Passwords | None = None,
     login_limiter: LoginLimiter | None = None,
 ) -> FastAPI:
     """The web app.
 
     ``api_routers`` are mounted under ``/api`` behind authentication (default: ``tickets.api.router``;
-    the composition root adds the ACD's). ``lifespans`` run inside the app's lifespan, after the
-    database is set up. ``run_jobs`` starts ``tickets.jobs.run_jobs_forever`` (SLA escalation ...).
+    the composition root adds the ACD's). ``public_routers`` are mounted under ``/api`` without that
+    blanket requirement: their routes authenticate on their own (default: ``tickets.api.public_router``,
+    the web intake taking a bearer token or ``X-Intake-Key``). ``lifespans`` run inside the app's
+    lifespan, after the database is set up. ``run_jobs`` starts ``tickets.jobs.run_jobs_forever`` (SLA escalation ...).
     """
     settings = settings or get_settings()
     if settings.environment == "production" and len(settings.api.secret_key) < MIN_PRODUCTION_SECRET:
@@ -80,9 +83,26 @@ def create_app(
     app.include_router(users_api.router, prefix="/api")
     for router in _tickets_routers() if api_routers is None else api_routers:
         app.include_router(router, prefix="/api", dependencies=[Depends(get_current_user)])
+    for router in _public_tickets_routers() if public_routers is None else public_routers:
+        app.include_router(router, prefix="/api")
+    if public_routers is None:
+        _accept_optional_bearer(app)
     app.include_router(ws_ping.router)
     app.dependency_overrides[tickets_deps.current_actor] = current_actor
     return app
+
+
+def _public_tickets_routers() -> list[APIRouter]:
+    from tickets.api import public_router
+
+    return [public_router]
+
+
+def _accept_optional_bearer(app: FastAPI) -> None:
+    """The web intake asks for the bearer user when there is one (``None`` without a token)."""
+    from tickets.intake.api import bearer_actor
+
+    app.dependency_overrides[bearer_actor] = optional_actor
 
 
 def _tickets_routers() -> list[APIRouter]:
