@@ -157,9 +157,16 @@ class FastAgiServer:
         logger.info("FastAGI server listening on %s:%s", self.host, self.bound_port)
 
     async def serve_forever(self) -> None:
+        """Serve until ``close()`` (then return normally) or until this task is cancelled."""
         await self.start()
-        assert self._server is not None
-        await self._server.serve_forever()
+        server = self._server
+        assert server is not None
+        try:
+            await server.serve_forever()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self._server is server or (task is not None and task.cancelling()):
+                raise
 
     async def wait_idle(self) -> None:
         """Wait until no session is live (wrap in ``asyncio.timeout`` to bound the wait)."""
@@ -239,15 +246,20 @@ class FastAgiServer:
         label = f"{env.channel or peer} ({env.script or '-'})"
         connection.label = label
         handler = self.resolve(env.script)
+        limit = asyncio.timeout(self._session_timeout)
         try:
-            async with asyncio.timeout(self._session_timeout):
+            async with limit:
                 await handler(session)
         except AgiHangup as exc:
             self.stats.hung_up += 1
             logger.info("AGI session %s ended by hang-up: %s", label, exc)
         except TimeoutError:
             self.stats.failed += 1
-            logger.warning("AGI session %s exceeded its %s s limit", label, self._session_timeout)
+            if limit.expired():
+                logger.warning("AGI session %s exceeded its %s s limit", label, self._session_timeout)
+            else:
+                logger.exception("AGI handler for %s failed", label)
+                await self._fallback_after_error(session, label)
         except AgiTimeout as exc:
             self.stats.failed += 1
             logger.warning("AGI session %s: %s", label, exc)

@@ -128,6 +128,37 @@ async def test_garbage_environment_closes_only_that_session(make_server: ServerF
     assert server.stats.rejected == 1
 
 
+async def test_handler_over_its_session_limit_is_stopped_and_cleaned_up(make_server: ServerFactory) -> None:
+    async def ivr(session: AgiSession) -> None:
+        await session.wait_for_digit(-1)
+
+    server = await make_server({"ivr": ivr}, session_timeout=0.2)
+    peer = await ScriptedAsterisk(server.bound_port, [Step('WAIT FOR DIGIT "-1"')]).run()
+    assert peer.errors == []
+    assert peer.closed_by_server
+    await wait_until(lambda: server.live_sessions == 0)
+    assert server.stats.failed == 1
+
+
+async def test_handlers_own_timeout_error_counts_as_a_failure_with_fallback(
+    make_server: ServerFactory,
+) -> None:
+    async def ivr(session: AgiSession) -> None:
+        raise TimeoutError("database lookup timed out")
+
+    server = await make_server({"ivr": ivr}, session_timeout=30)
+    peer = await ScriptedAsterisk(
+        server.bound_port,
+        [
+            Step('SET VARIABLE "CC_FALLBACK" "1"', "200 result=1\n"),
+            Step('SET VARIABLE "CC_FALLBACK_REASON" "handler-error"', "200 result=1\n"),
+        ],
+    ).run()
+    assert peer.errors == []
+    await wait_until(lambda: server.live_sessions == 0)
+    assert server.stats.failed == 1
+
+
 async def test_silent_peer_is_dropped_after_the_header_timeout(make_server: ServerFactory) -> None:
     server = await make_server({}, header_timeout=0.2)
     reader, writer = await asyncio.open_connection("127.0.0.1", server.bound_port)
@@ -270,3 +301,24 @@ async def test_from_settings_and_context_manager() -> None:
         assert peer.errors == []
     assert not server.serving
     assert server.live_sessions == 0
+
+
+async def test_serve_forever_returns_when_the_server_is_closed() -> None:
+    server = FastAgiServer("127.0.0.1", 0)
+    serving = asyncio.create_task(server.serve_forever())
+    await wait_until(lambda: server.serving)
+    await server.close()
+    async with asyncio.timeout(10):
+        await serving
+    assert serving.done() and not serving.cancelled()
+
+
+async def test_serve_forever_propagates_cancellation_of_its_task() -> None:
+    server = FastAgiServer("127.0.0.1", 0)
+    serving = asyncio.create_task(server.serve_forever())
+    await wait_until(lambda: server.serving)
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    await server.close()
+    assert not server.serving
