@@ -48,7 +48,7 @@ class BundledPbx:
         return ensure_root(self.layout.cache_dir, self.settings.pbx.suite)
 
     def render(self) -> list[Path]:
-        """Write the configuration from ``config/asterisk/*.j2``; returns the files."""
+        """Write the configuration from ``config/asterisk/*.j2``; returns the files that changed."""
         self.layout.prepare_run_dir()
         return write_config(render_context(self.settings, self.layout), self.layout.etc_dir)
 
@@ -59,9 +59,11 @@ class BundledPbx:
         self.ensure_built()
         self.layout.prepare_run_dir()
         with locked(self.layout.run_dir / "callcenter.lock", RUN_LOCK_TIMEOUT):
-            self.render()
+            changed = self.render()
             if process.find_pids(self.layout):
-                self.cli("core reload")  # settings may have changed since it started
+                if changed:  # settings changed since it started
+                    log.info("configuration changed (%s): core reload", ", ".join(p.name for p in changed))
+                    self.cli("core reload")
                 process.wait_booted(self.layout, self.ami, self.settings.pbx.boot_timeout)
             else:
                 process.start(self.layout, self.ami, self.settings.pbx.boot_timeout)

@@ -193,9 +193,9 @@ def render_files(context: RenderContext, templates_dir: Path = TEMPLATES_DIR) ->
 
 
 def write_config(context: RenderContext, etc_dir: Path) -> list[Path]:
-    """Render into ``etc_dir`` (only files whose text changed are rewritten); returns the paths."""
+    """Render into ``etc_dir``; only files whose text changed are (atomically) rewritten and returned."""
     etc_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    changed = []
     for name, text in render_files(context).items():
         path = etc_dir / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -203,5 +203,5 @@ def write_config(context: RenderContext, etc_dir: Path) -> list[Path]:
             tmp.write_text(text, encoding="utf-8")
             tmp.chmod(0o600)
             tmp.replace(path)
-        written.append(path)
-    return written
+            changed.append(path)
+    return changed

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
-from config.settings import Settings, load_settings
+from callcenter.cli import app
+from config.settings import Settings, get_settings, load_settings
 from telephony.pbx import BundledPbx, PbxError
 from telephony.pbx.process import find_pids
 
 pytestmark = pytest.mark.pbx
 
 LIFECYCLE_AMI_PORT = 15138
-REPO = Path(__file__).resolve().parents[3]
 
 
 def _settings() -> Settings:
@@ -81,40 +80,35 @@ def test_up_refuses_an_ami_port_taken_by_someone_else(instance: BundledPbx) -> N
     assert not find_pids(instance.layout)
 
 
-def _callcenter(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "CC_AMI__PORT": str(LIFECYCLE_AMI_PORT),
-        "CC_AMI__USERNAME": "lifecycle",
-        "CC_AMI__SECRET": "lifecycle-secret",
-        "CC_PBX__RUN_DIR": str(_settings().pbx.effective_run_dir),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "callcenter.cli", "pbx", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+@pytest.fixture
+def callcenter(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Result]]:
+    """Invoke the real ``callcenter`` typer app (in process) against the lifecycle instance."""
+    monkeypatch.setenv("CC_AMI__PORT", str(LIFECYCLE_AMI_PORT))
+    monkeypatch.setenv("CC_AMI__USERNAME", "lifecycle")
+    monkeypatch.setenv("CC_AMI__SECRET", "lifecycle-secret")
+    monkeypatch.setenv("CC_PBX__RUN_DIR", str(_settings().pbx.effective_run_dir))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, ["pbx", *args])
+    get_settings.cache_clear()
 
 
-def test_command_line_up_status_cli_down(instance: BundledPbx) -> None:
-    stopped = _callcenter("status")
-    assert stopped.returncode == 3
+def test_command_line_up_status_cli_down(instance: BundledPbx, callcenter: Callable[..., Result]) -> None:
+    stopped = callcenter("status")
+    assert stopped.exit_code == 3
     assert "bundled PBX: stopped" in stopped.stdout
     for _ in range(2):  # idempotent
-        up = _callcenter("up")
-        assert up.returncode == 0, up.stderr
+        up = callcenter("up")
+        assert up.exit_code == 0, up.output
         assert "AMI 127.0.0.1:15138: reachable, fully booted" in up.stdout
-    status = _callcenter("status")
-    assert status.returncode == 0 and "running (pid" in status.stdout
-    cli = _callcenter("cli", "dialplan", "show", "sim-hold")
-    assert cli.returncode == 0 and "Wait(${IF(" in cli.stdout
-    assert _callcenter("down").stdout.strip() == "bundled PBX stopped"
-    assert _callcenter("down").stdout.strip() == "bundled PBX was not running"
-    failed = _callcenter("cli", "core", "show", "uptime")
-    assert failed.returncode == 1
+    status = callcenter("status")
+    assert status.exit_code == 0 and "running (pid" in status.stdout
+    cli = callcenter("cli", "dialplan", "show", "sim-hold")
+    assert cli.exit_code == 0 and "Wait(${IF(" in cli.stdout
+    assert callcenter("down").stdout.strip() == "bundled PBX stopped"
+    assert callcenter("down").stdout.strip() == "bundled PBX was not running"
+    assert not find_pids(instance.layout)
+    failed = callcenter("cli", "core", "show", "uptime")
+    assert failed.exit_code == 1
     assert failed.stderr.startswith("error: the bundled PBX is not running")
     assert len(failed.stderr.strip().splitlines()) == 1

@@ -138,10 +138,11 @@ def test_write_config_rewrites_only_changed_files(tmp_path: Path) -> None:
     context = render_context(settings, PbxLayout.from_settings(settings))
     etc = tmp_path / "etc"
     paths = write_config(context, etc)
+    assert {p.name for p in paths} >= {"extensions.conf", "manager.conf"}
     before = {p.name: p.stat().st_mtime_ns for p in paths}
     manager = etc / "manager.conf"
     manager.write_text("stale", encoding="utf-8")
-    write_config(context, etc)
+    assert write_config(context, etc) == [manager]
     assert "s3cret" in manager.read_text(encoding="utf-8")
     assert (etc / "extensions.conf").stat().st_mtime_ns == before["extensions.conf"]
     assert oct(manager.stat().st_mode & 0o777) == "0o600"  # holds the AMI secret
