@@ -129,16 +129,16 @@ class AgiConnection:
         name = verb.strip().upper()
         text = format_command(verb, arguments)
         data = encode_command(verb, arguments)
-        if self._broken is not None:
-            if self._eof:
-                raise AgiHangup(f"connection closed ({self._broken})", command=text)
-            raise AgiError(f"connection unusable: {self._broken}", command=text)
-        if self._hung_up and name not in DEAD_CHANNEL_COMMANDS:
-            raise AgiHangup("caller hung up", command=text)
         limit = self._command_timeout if reply_timeout is None else reply_timeout
         if limit is not None and math.isinf(limit):
             limit = None
         async with self._lock:
+            if self._broken is not None:
+                if self._eof:
+                    raise AgiHangup(f"connection closed ({self._broken})", command=text)
+                raise AgiError(f"connection unusable: {self._broken}", command=text)
+            if self._hung_up and name not in DEAD_CHANNEL_COMMANDS:
+                raise AgiHangup("caller hung up", command=text)
             done = False
             try:
                 async with asyncio.timeout(limit):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ from telephony.agi import (
     AgiCommandFailed,
     AgiCommandInvalid,
     AgiDeadChannel,
+    AgiError,
     AgiHangup,
     AgiSession,
     AgiSessionProtocol,
@@ -387,3 +389,30 @@ async def test_bad_reply_lines_are_logged_and_skipped(
     assert peer.errors == []
     assert outcome["value"] == "ok"
     assert sum(warning in record.getMessage() for record in caplog.records) == count
+
+
+async def test_concurrent_commands_on_one_session_are_serialised(make_server: ServerFactory) -> None:
+    async def handler(session: AgiSession, outcome: Outcome) -> None:
+        outcome["values"] = await asyncio.gather(*(session.get_variable(f"V{n}") for n in range(3)))
+
+    peer, outcome = await run_one(
+        make_server,
+        handler,
+        [Step(f'GET VARIABLE "V{n}"', f"200 result=1 (v{n})\n") for n in range(3)],
+    )
+    assert peer.errors == []
+    assert outcome["values"] == ["v0", "v1", "v2"]
+
+
+async def test_after_a_reply_timeout_the_connection_refuses_commands(make_server: ServerFactory) -> None:
+    async def handler(session: AgiSession, outcome: Outcome) -> None:
+        try:
+            await session.answer()
+        except AgiError as exc:
+            outcome["first"] = exc
+        await session.set_variable("X", "1")
+
+    peer, outcome = await run_one(make_server, handler, [Step("ANSWER")], command_timeout=0.2)
+    assert type(outcome["first"]).__name__ == "AgiTimeout"
+    assert "unusable" in str(outcome["error"])
+    assert peer.commands == ["ANSWER"]
