@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from tickets.workflow.vocab import Priority, Severity, Status, TicketType
 
@@ -18,11 +18,8 @@ REPAIR_FIELDS = ("asset_id", "fault", "appointment_start", "appointment_end", "t
 COMPLAINT_FIELDS = ("severity", "compensation", "compensation_amount")
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """Times without a zone are taken as UTC; every time is returned in UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
 
 
 class _In(BaseModel):
@@ -41,8 +38,8 @@ class _TicketFields(_In):
     # repair
     asset_id: int | None = None
     fault: Annotated[str, Field(max_length=5_000)] | None = None
-    appointment_start: datetime | None = None
-    appointment_end: datetime | None = None
+    appointment_start: AwareDatetime | None = None  # a time without a zone is refused (422)
+    appointment_end: AwareDatetime | None = None
     technician: Annotated[str, Field(max_length=128)] | None = None
     parts_used: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = None
     # complaint
@@ -51,8 +48,8 @@ class _TicketFields(_In):
 
     @field_validator("appointment_start", "appointment_end")
     @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
+    def _to_utc(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
 
     @field_validator("appointment_end")
     @classmethod

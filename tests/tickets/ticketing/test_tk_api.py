@@ -24,6 +24,9 @@ def test_invalid_bodies_get_422_naming_the_field(tk_client, db_session):
                                              "fault": "x"})
     fields = {e["field"] for e in r.json()["details"]["errors"]}
     assert r.status_code == 422 and fields == {"body.subject", "body.fault"}
+    r = tk_client.post("/api/tickets", json={"type": "repair", "customer_id": customer.id, "subject": "x",
+                                             "appointment_start": "2026-11-03T10:00:00"})
+    assert r.status_code == 422 and r.json()["details"]["errors"][0]["field"] == "body.appointment_start"
     other = make_customer(db_session, name="李四")
     asset = make_asset(db_session, other)
     r = tk_client.post("/api/tickets", json={"type": "repair", "customer_id": customer.id, "subject": "x",
