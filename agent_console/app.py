@@ -53,7 +53,7 @@ def create_app(
     the composition root adds the ACD's). ``public_routers`` are mounted under ``/api`` without that
     blanket requirement: their routes authenticate on their own (default: ``tickets.api.public_router``,
     the web intake taking a bearer token or ``X-Intake-Key``). ``lifespans`` run inside the app's
-    lifespan, after the database is set up. ``run_jobs`` starts ``tickets.jobs.run_jobs_forever`` (SLA escalation ...).
+    lifespan, after the database is set up. ``run_jobs`` starts ``tickets.jobs.run_jobs_forever``.
     """
     settings = settings or get_settings()
     if settings.environment == "production" and len(settings.api.secret_key) < MIN_PRODUCTION_SECRET:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
-from agent_console.auth.deps import get_current_user
+from agent_console.auth.deps import get_current_user, optional_actor
 
 PUBLIC = "public"
 
@@ -17,16 +19,18 @@ def role_by_route(app: FastAPI) -> dict[tuple[str, str], str]:
         route = context.original_route
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        names = _dependency_names(context)
+        names = _dependency_names(context, app.dependency_overrides)
         access = next((r for r in ("admin", "supervisor") if f"require_{r}" in names), None)
-        if access is None:
-            access = "token" if get_current_user.__name__ in names else PUBLIC
+        if access is None and get_current_user.__name__ in names:
+            access = "token"
+        elif access is None:
+            access = "token or own check" if optional_actor.__name__ in names else PUBLIC
         for method in route.methods or ():
             found[(method, str(context.path))] = access
     return found
 
 
-def _dependency_names(context: object) -> set[str]:
+def _dependency_names(context: object, overrides: dict[Any, Any]) -> set[str]:
     names: set[str] = set()
     dependant = getattr(getattr(context, "_route_context", None), "dependant", None) or getattr(
         getattr(context, "original_route", None), "dependant", None
@@ -37,6 +41,7 @@ def _dependency_names(context: object) -> set[str]:
         call = getattr(current, "call", None)
         if call is not None:
             names.add(getattr(call, "__name__", ""))
+            names.add(getattr(overrides.get(call), "__name__", ""))
         stack.extend(getattr(current, "dependencies", []))
     return names
 

@@ -109,6 +109,21 @@ SupervisorUser = Annotated[AuthUser, Depends(require_role("supervisor"))]
 AdminUser = Annotated[AuthUser, Depends(require_role("admin"))]
 
 
+def optional_user(
+    conn: HTTPConnection, token: Annotated[str | None, Depends(bearer_scheme)]
+) -> AuthUser | None:
+    """The token's user, or ``None`` when no token is sent (a bad token is still 401)."""
+    return user_for_token(conn, token) if token else None
+
+
+OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]
+
+
+def optional_actor(user: OptionalUser) -> Actor | None:
+    """For routes that also accept other credentials (the web intake's ``X-Intake-Key``)."""
+    return None if user is None else user.actor
+
+
 def current_actor(user: CurrentUser) -> Actor:
     """Overrides ``tickets.deps.current_actor``: the tickets services see who acts."""
     return user.actor

@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
 from agent_console.app import create_app
-from agent_console.auth.deps import AuthUser, SupervisorUser, require_role
+from agent_console.auth.deps import AuthUser, SupervisorUser, optional_actor, require_role
 from agent_console.auth.passwords import Passwords
 from config.settings import Settings
 from tests.fixtures.api import TEST_HASHER, MadeUser, token_for
+from tickets.actors import Actor
 from tickets.api import router as tickets_router
 from tickets.deps import ActorDep, SessionDep
 from tickets.errors import Conflict, NotFound
@@ -206,3 +207,22 @@ def test_the_endpoint_list_names_who_may_call_each_route(api_app: FastAPI) -> No
     assert "| GET | `/healthz` | public |" in table
     assert "| WS | `/ws/ping` | token |" in table
     assert "`/metrics`" not in table and "`/openapi.json`" not in table
+
+
+def test_public_routers_run_without_a_token_and_still_see_a_valid_one(
+    api_settings: Settings, make_user: Callable[..., MadeUser]
+) -> None:
+    public = APIRouter(prefix="/open")
+
+    @public.get("/who")
+    def who(actor: Annotated[Actor | None, Depends(optional_actor)]) -> dict[str, str | None]:
+        return {"username": actor.username if actor else None}
+
+    app = create_app(api_settings, api_routers=[], public_routers=[public], passwords=Passwords(TEST_HASHER))
+    with TestClient(app) as client:
+        assert client.get("/api/open/who").json() == {"username": None}
+        user = make_user("agent")
+        headers = {"Authorization": f"Bearer {token_for(app, user)}"}
+        assert client.get("/api/open/who", headers=headers).json() == {"username": user.username}
+        bad = client.get("/api/open/who", headers={"Authorization": "Bearer forged"})
+        assert bad.status_code == 401 and bad.json()["error_id"] == "invalid-token"
