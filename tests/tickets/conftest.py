@@ -9,11 +9,13 @@ full app with real authentication is covered by the agent_console tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_console.errors import install_error_handlers
@@ -68,3 +70,21 @@ def crm_client(crm_app: FastAPI) -> Iterator[CrmClient]:
     crm_app.dependency_overrides[current_actor] = actor
     with client:
         yield client
+
+
+@contextmanager
+def count_statements(session: Session) -> Iterator[list[str]]:
+    """The SQL statements the session sends inside the block (savepoint bookkeeping left out)."""
+    statements: list[str] = []
+    engine: Any = session.get_bind()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    target = engine.engine if hasattr(engine, "engine") else engine
+    event.listen(target, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(target, "before_cursor_execute", count)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.tickets.conftest import AGENT, SUPERVISOR
+from tests.tickets.conftest import AGENT, SUPERVISOR, count_statements
 from tickets.customers.schemas import ContactPointCreate, CustomerCreate, CustomerQuery, CustomerUpdate
 from tickets.customers.service import (
     add_contact_point,
@@ -118,6 +118,11 @@ def test_find_by_phone_reads_any_format_and_returns_every_holder(
     for raw in ("13700137000", "+86 137-0013-7000", "008613700137000"):
         assert [c.id for c in find_by_phone(db_session, phone=raw)] == [first.id, second.id]
     assert find_by_phone(db_session, phone="13500135000") == []
+    db_session.expire_all()
+    with count_statements(db_session) as statements:
+        found = find_by_phone(db_session, phone="13700137000")
+        _ = [cp.value for c in found for cp in c.contact_points]
+    assert len(statements) == 1, statements
     with pytest.raises(InvalidInput) as caught:
         find_by_phone(db_session, phone="12")
     assert caught.value.details["field"] == "phone"

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from tickets.actors import SYSTEM, Actor
 from tickets.assets.schemas import AssetCreate, AssetUpdate
+from tickets.customers.service import customer_not_found
 from tickets.errors import Conflict, InvalidInput, NotFound
 from tickets.models import Asset, Customer, Ticket
 
@@ -14,11 +15,7 @@ from tickets.models import Asset, Customer, Ticket
 def _customer(session: Session, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(
-            f"no customer with id {customer_id}",
-            error_id="customer-not-found",
-            details={"customer_id": customer_id},
-        )
+        raise customer_not_found(customer_id)
     return customer
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, and_, exists, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tickets.actors import SYSTEM, Actor
 from tickets.contacts import normalize_email
@@ -151,22 +151,29 @@ def remove_contact_point(
 def find_by_phone(session: Session, *, phone: str) -> list[Customer]:
     """Customers having this phone number (any format; normalized first), most relevant first.
 
-    One indexed query on ``contact_points(kind, value)``; merged duplicates never match because
-    merging moves their contact points to the survivor.
+    One query (the holders through the ``contact_points(kind, value)`` index, with their contact
+    points joined); merged duplicates never match.
     """
     number = normalize_phone(phone, field="phone")
     return list(_by_number(session, number))
 
 
 def _by_number(session: Session, number: str) -> Sequence[Customer]:
+    holders = (
+        select(ContactPoint.customer_id)
+        .where(ContactPoint.kind == "phone", ContactPoint.value == number)
+        .scalar_subquery()
+    )
     stmt = (
         select(Customer)
-        .join(ContactPoint, ContactPoint.customer_id == Customer.id)
-        .where(ContactPoint.kind == "phone", ContactPoint.value == number, Customer.merged_into_id.is_(None))
-        .order_by(ContactPoint.is_primary.desc(), Customer.id)
-        .options(selectinload(Customer.contact_points))
+        .where(Customer.id.in_(holders), Customer.merged_into_id.is_(None))
+        .order_by(Customer.id)
+        .options(joinedload(Customer.contact_points))
     )
-    return session.scalars(stmt).unique().all()
+    found = list(session.scalars(stmt).unique())
+    # Whoever has it as their primary number comes first.
+    found.sort(key=lambda c: (not any(cp.is_primary and cp.value == number for cp in c.contact_points), c.id))
+    return found
 
 
 def customer_id_for_number(session: Session, *, number: str) -> int | None:

@@ -1,17 +1,18 @@
 """The unified record (screen pop): profile, contact points, assets, the last interactions across
 channels, open tickets, open follow-ups and the last agent, in a handful of indexed queries.
 
-Queries per record: customer + contact points (one joined query), assets, last N interactions
-(``interactions(customer_id, started_at)``), last agent (same index), open tickets
-(``tickets(customer_id, status)``), pending follow-ups (``follow_up_tasks(customer_id, status)``);
-by phone adds the lookup on ``contact_points(kind, value)``.
+Queries per record: the customer with contact points and assets (one joined query; by phone it
+selects the holders through ``contact_points(kind, value)``), the last N interactions
+(``interactions(customer_id, started_at)``), open tickets (``tickets(customer_id, status)``), pending
+follow-ups (``follow_up_tasks(customer_id, status)``), and, only when none of the N had an agent, the
+last agent (same interactions index).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
 from tickets.customers.service import customer_not_found
@@ -44,8 +45,13 @@ class Record:
     other_matches: list[Customer] = field(default_factory=list)
 
 
+def _with_profile(stmt: Select[Customer]) -> Select[Customer]:
+    """Contact points and assets come in the same query (a few rows each)."""
+    return stmt.options(joinedload(Customer.contact_points), joinedload(Customer.assets))
+
+
 def _load_customer(session: Session, customer_id: int) -> Customer | None:
-    stmt = select(Customer).where(Customer.id == customer_id).options(joinedload(Customer.contact_points))
+    stmt = _with_profile(select(Customer).where(Customer.id == customer_id))
     return session.scalars(stmt).unique().one_or_none()
 
 
@@ -70,39 +76,41 @@ def record_by_phone(
     sharing the number are listed in ``other_matches``. No one: NotFound ``customer-not-found`` with
     the normalized number in ``details['phone']``."""
     number = normalize_phone(phone, field="phone")
-    ids = list(
-        session.scalars(
-            select(ContactPoint.customer_id)
-            .join(Customer, Customer.id == ContactPoint.customer_id)
-            .where(
-                ContactPoint.kind == "phone",
-                ContactPoint.value == number,
-                Customer.merged_into_id.is_(None),
-            )
-            .order_by(ContactPoint.is_primary.desc(), ContactPoint.customer_id)
-            .limit(MAX_OPEN_ITEMS)
-        )
+    holders = (
+        select(ContactPoint.customer_id)
+        .where(ContactPoint.kind == "phone", ContactPoint.value == number)
+        .limit(MAX_OPEN_ITEMS)
+        .scalar_subquery()
     )
-    if not ids:
+    stmt = _with_profile(
+        select(Customer)
+        .where(Customer.id.in_(holders), Customer.merged_into_id.is_(None))
+        .order_by(Customer.id)
+    )
+    customers = list(session.scalars(stmt).unique())
+    if not customers:
         raise NotFound(
             f"no customer has the phone number {number}",
             error_id="customer-not-found",
             details={"phone": number},
         )
-    customer = _load_customer(session, ids[0])
-    assert customer is not None
-    record = _assemble(session, customer, interactions_limit)
+
+    def holds_as_primary(customer: Customer) -> bool:
+        return any(
+            cp.is_primary and cp.kind == "phone" and cp.value == number for cp in customer.contact_points
+        )
+
+    customers.sort(key=lambda c: (not holds_as_primary(c), c.id))
+    record = _assemble(session, customers[0], interactions_limit)
     record.matched_phone = number
-    if len(ids) > 1:
-        record.other_matches = list(session.scalars(select(Customer).where(Customer.id.in_(ids[1:]))))
-        record.other_matches.sort(key=lambda c: ids.index(c.id))
+    record.other_matches = customers[1:]
     return record
 
 
 def _assemble(session: Session, customer: Customer, interactions_limit: int) -> Record:
     cid = customer.id
     limit = max(0, min(interactions_limit, MAX_INTERACTIONS))
-    assets = list(session.scalars(select(Asset).where(Asset.customer_id == cid).order_by(Asset.id)))
+    assets = list(customer.assets)
     interactions = (
         list(
             session.scalars(
