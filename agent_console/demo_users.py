@@ -1,4 +1,5 @@
-"""The demo logins created in development: an admin, a supervisor and two agents (Chinese and English).
+"""The demo logins created in development: an admin, two supervisors and seven agents (Chinese and
+English names), matching the teams of config/workflow.yaml.
 
 Passwords are ``CC_DEMO_PASSWORD`` when set, else :data:`DEFAULT_DEMO_PASSWORD`; existing users are
 left as they are (a changed password stays changed). Never called outside development.
@@ -19,17 +20,37 @@ from tickets.db import unit_of_work
 
 DEFAULT_DEMO_PASSWORD = "demo-password"
 
+# The usernames of config/workflow.yaml's teams (and its manager ``admin``), so seeded tickets,
+# assignments and escalation notifications land on logins that exist.
 DEMO_USERS: tuple[dict[str, str | None], ...] = (
     {"username": "admin", "display_name": "系统管理员 Admin", "role": "admin", "extension": None},
-    {"username": "supervisor", "display_name": "李主管", "role": "supervisor", "extension": None},
-    {"username": "agent1001", "display_name": "王小明", "role": "agent", "extension": "1001"},
+    {"username": "sup_li", "display_name": "李娜", "role": "supervisor", "extension": None},
     {
-        "username": "agent1002",
-        "display_name": "Emily Carter",
+        "username": "sup_chen",
+        "display_name": "Grace Chen",
+        "role": "supervisor",
+        "extension": None,
+        "language": "en",
+    },
+    {"username": "agent_wang", "display_name": "王小明", "role": "agent", "extension": "1001"},
+    {
+        "username": "agent_zhang",
+        "display_name": "Emily Zhang",
         "role": "agent",
         "extension": "1002",
         "language": "en",
     },
+    {"username": "agent_liu", "display_name": "刘洋", "role": "agent", "extension": "1003"},
+    {"username": "agent_zhao", "display_name": "赵磊", "role": "agent", "extension": "1004"},
+    {
+        "username": "agent_sun",
+        "display_name": "David Sun",
+        "role": "agent",
+        "extension": "1005",
+        "language": "en",
+    },
+    {"username": "agent_zhou", "display_name": "周婷", "role": "agent", "extension": "1006"},
+    {"username": "agent_wu", "display_name": "吴强", "role": "agent", "extension": "1007"},
 )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+from datetime import UTC, datetime
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, get_settings
 
@@ -78,13 +80,23 @@ def _start_pbx(settings: Settings) -> str:
     return f"bundled {version}AMI on {ami.host}:{ami.port} (user {ami.username})"
 
 
-def _seed(factory: object) -> None:
+def _seed(factory: sessionmaker[Session]) -> None:
+    """``tickets.seed.demo.seed_demo`` (adds nothing to a database seeded before)."""
+    from tickets.db import unit_of_work
+
     try:
-        seed_demo = importlib.import_module("tickets.seed").seed_demo
+        seed_demo = importlib.import_module("tickets.seed.demo").seed_demo
     except (ImportError, AttributeError):
-        typer.echo("  --seed: tickets.seed.seed_demo is not available yet; only demo users are created")
+        typer.echo("--seed: tickets.seed.demo.seed_demo is not available; only the demo users are created")
         return
-    seed_demo(factory)
+    with unit_of_work(factory) as session:
+        summary = seed_demo(session, now=datetime.now(UTC))
+    counts = summary.as_dict() if hasattr(summary, "as_dict") else {}
+    shown = ", ".join(f"{k} {counts[k]}" for k in ("customers", "tickets", "interactions") if k in counts)
+    typer.echo(
+        f"demo data: {'already seeded' if getattr(summary, 'already_seeded', False) else 'seeded'}"
+        + (f" ({shown})" if shown else "")
+    )
 
 
 def _safe_url(url: str) -> str:

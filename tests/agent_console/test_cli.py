@@ -81,7 +81,7 @@ def test_serve_migrates_creates_demo_logins_prints_them_and_serves(
         assert httpx.get(f"{base}/readyz", timeout=5).status_code == 200
         token = httpx.post(
             f"{base}/api/auth/token",
-            data={"username": "agent1001", "password": DEFAULT_DEMO_PASSWORD},
+            data={"username": "agent_wang", "password": DEFAULT_DEMO_PASSWORD},
             timeout=10,
         )
         assert token.status_code == 200, token.text
@@ -100,7 +100,7 @@ def test_serve_migrates_creates_demo_logins_prints_them_and_serves(
             proc.wait()
     printed = log.read_text(encoding="utf-8", errors="replace")
     assert f"{base}/docs" in printed
-    for username in ("admin", "supervisor", "agent1001", "agent1002"):
+    for username in ("admin", "sup_li", "agent_wang", "agent_zhang"):
         assert username in printed
     assert "王小明" in printed and DEFAULT_DEMO_PASSWORD in printed
     assert "/ws/ping?token=*** " in printed  # the access log masks tokens in query strings
@@ -193,3 +193,40 @@ def test_serve_with_pbx_brings_the_bundled_pbx_up_and_prints_the_ami_port(
     assert f"AMI on {pbx.ami_host}:{pbx.ami_port} (user {pbx.ami_username})" in printed
     assert "Asterisk 22" in printed
     assert pbx.bundled.is_running()
+
+
+def test_the_demo_logins_cover_every_workflow_team_member_supervisor_and_manager() -> None:
+    from agent_console.demo_users import DEMO_USERS
+    from tickets.workflow.rules import load_rules
+
+    rules = load_rules()
+    roles = {str(u["username"]): u["role"] for u in DEMO_USERS}
+    for team in rules.teams:
+        assert roles.get(team.supervisor) == "supervisor", team.supervisor
+        for member in team.members:
+            assert roles.get(member) == "agent", member
+    for manager in rules.escalation.managers:
+        assert roles.get(manager) in ("supervisor", "admin"), manager
+
+
+def test_serve_seed_fills_the_crm_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from callcenter.commands.serve import prepare
+    from config.settings import load_settings
+    from tickets.db import create_engine
+
+    url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    settings = load_settings(environment="development", database_url=url)
+    prepare(settings, with_pbx=False, seed=True, host="127.0.0.1", port=8080)
+    first = capsys.readouterr().out
+    assert "demo data: seeded (customers" in first and "agent_wang" in first
+    prepare(settings, with_pbx=False, seed=True, host="127.0.0.1", port=8080)
+    second = capsys.readouterr().out
+    assert "demo data: already seeded" in second
+    assert "(unchanged: set earlier)" in second
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM customers").scalar() >= 6
+            assert conn.exec_driver_sql("SELECT count(*) FROM users").scalar() == 10
+    finally:
+        engine.dispose()
