@@ -28,26 +28,26 @@ DEFAULTS_FILE = CONFIG_DIR / "defaults.yaml"
 
 class AmiSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = Field(5038, ge=1, le=65535)
+    port: int = Field(default=5038, ge=1, le=65535)
     username: str = "callcenter"
     secret: str = ""
-    connect_timeout: float = Field(5.0, gt=0)
-    action_timeout: float = Field(10.0, gt=0)
-    keepalive_interval: float = Field(20.0, gt=0)
-    reconnect_min_delay: float = Field(0.5, gt=0)
-    reconnect_max_delay: float = Field(30.0, gt=0)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    action_timeout: float = Field(default=10.0, gt=0)
+    keepalive_interval: float = Field(default=20.0, gt=0)
+    reconnect_min_delay: float = Field(default=0.5, gt=0)
+    reconnect_max_delay: float = Field(default=30.0, gt=0)
 
 
 class AgiSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = Field(4573, ge=1, le=65535)
+    port: int = Field(default=4573, ge=1, le=65535)
 
 
 class PbxSettings(BaseModel):
     cache_dir: Path = Path("~/.cache/callcenter/asterisk")
     suite: str = "sid"
     run_dir: Path | None = None
-    boot_timeout: float = Field(60.0, gt=0)
+    boot_timeout: float = Field(default=60.0, gt=0)
 
     @field_validator("cache_dir", "run_dir", mode="before")
     @classmethod
@@ -68,9 +68,9 @@ class PbxSettings(BaseModel):
 
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(default=8080, ge=1, le=65535)
     secret_key: str = ""
-    token_ttl_minutes: int = Field(720, gt=0)
+    token_ttl_minutes: int = Field(default=720, gt=0)
     intake_key: str = ""  # shared key for POST /api/intake/web (header X-Intake-Key); empty = disabled
 
 
@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("~/.local/share/callcenter")
     database_url: str = ""
     redis_url: str = ""
-    default_region: str = Field("CN", min_length=2, max_length=2)
+    default_region: str = Field(default="CN", min_length=2, max_length=2)
     timezone: str = "Asia/Shanghai"
     ami: AmiSettings = AmiSettings()
     agi: AgiSettings = AgiSettings()
