@@ -30,7 +30,7 @@ from .events import (
     ChannelSummary,
     Party,
 )
-from .state import STATE_UP, CallState, ChannelState, clean_id
+from .state import STATE_DOWN, STATE_UP, CallState, ChannelState, clean_id
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ class CallTracker:
         if channel is not None and digit:
             channel.dtmf.append(digit)
             call = self._calls.get(channel.call_id)
-            if call is not None:
+            if call is not None and channel is call.first:
                 call.dtmf.append(digit)
 
     def _on_hangup(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
@@ -225,12 +225,32 @@ class CallTracker:
         if call is None:
             call = CallState(call_id, channel, channel.exten, channel.context, at)
             self._calls[call_id] = call
-            out.append(CallStarted(call_id, at, channel.party(), channel.exten, channel.context, resynced))
+            if resynced or channel.state != STATE_DOWN:
+                self._announce(call, at, out, resynced=resynced)
         call.channels[uid] = channel
         call.live.add(uid)
         call.touched = True
         self._check_answer(call, channel, at, out)
         return channel
+
+    def _announce(
+        self, call: CallState, at: float | None, out: list[CallEvent], *, resynced: bool = False
+    ) -> None:
+        """Emit ``CallStarted`` once: when the first channel leaves Down (its caller ID is known by
+        then, also for originated calls) or before any other event of the call."""
+        if not call.announced:
+            call.announced = True
+            first = call.first
+            out.append(
+                CallStarted(
+                    call.call_id,
+                    call.started_at if call.started_at is not None else at,
+                    first.party(),
+                    call.dialed,
+                    call.context,
+                    resynced,
+                )
+            )
 
     def _update(self, channel: ChannelState, event: Event, at: float | None, out: list[CallEvent]) -> None:
         linkedid = event.get("Linkedid")
@@ -240,6 +260,11 @@ class CallTracker:
         call = self._calls.get(channel.call_id)
         if call is not None and channel.live:
             call.touched = True
+            if channel is call.first:
+                if call.dialed in ("", "s") and channel.exten not in ("", "s"):
+                    call.dialed = channel.exten  # originated calls start at "s", then enter the DID
+                if channel.state != STATE_DOWN:
+                    self._announce(call, at, out)
             self._check_answer(call, channel, at, out)
 
     def _move(self, channel: ChannelState, call_id: str, at: float | None, out: list[CallEvent]) -> None:
@@ -250,7 +275,7 @@ class CallTracker:
         if call is None:
             call = CallState(call_id, channel, channel.exten, channel.context, at)
             self._calls[call_id] = call
-            out.append(CallStarted(call_id, at, channel.party(), channel.exten, channel.context))
+            self._announce(call, at, out)
         call.channels[channel.uniqueid] = channel
         call.live.add(channel.uniqueid)
         call.touched = True
@@ -258,6 +283,7 @@ class CallTracker:
             old.live.discard(channel.uniqueid)
             if not old.live:
                 del self._calls[old.call_id]
+                self._announce(old, at, out)
                 out.append(self._ended_event(old, at, "transfer"))
 
     def _check_answer(
@@ -269,6 +295,7 @@ class CallTracker:
         if call.answered_by is None and not call.is_callers_side(channel):
             call.answered_by = channel
             call.answered_at = at
+            self._announce(call, at, out)
             out.append(CallAnswered(call.call_id, at, channel.party()))
 
     def _enter_bridge(
@@ -283,6 +310,7 @@ class CallTracker:
                 call = self._calls.get(call_id)
                 if call is not None and pair not in call.bridged:
                     call.bridged.append(pair)
+                    self._announce(call, at, out)
                     out.append(CallBridged(call_id, at, bridge_id, parties))
         members[channel.uniqueid] = channel
         channel.bridge_id = bridge_id
@@ -320,6 +348,7 @@ class CallTracker:
         call.live.discard(uid)
         if not call.live:
             del self._calls[call.call_id]
+            self._announce(call, at, out)
             out.append(self._ended_event(call, at, reason))
 
     def _ended_event(self, call: CallState, at: float | None, reason: str) -> CallEnded:

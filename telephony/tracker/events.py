@@ -37,7 +37,8 @@ class CallStarted:
     at: float | None
     caller: Party
     dialed: str
-    """The extension the first channel was created for (the number called)."""
+    """The number called: the first channel's extension (for originated calls, which start at
+    ``s``, the first other extension it enters, known by ``CallEnded``)."""
     context: str
     resynced: bool = False
     """True when the call was found in a snapshot after a reconnect rather than seen starting."""
@@ -75,7 +76,7 @@ class CallEnded:
     """Channel-name pairs that shared a bridge during the call, each pair sorted, in order seen."""
     channels: tuple[ChannelSummary, ...]
     dtmf: str
-    """Digits received on any channel of the call, in order."""
+    """Digits received on the caller's channel (what the caller keyed), in order."""
     reason: str = "hangup"
     """``hangup``; ``resync`` when the call was gone after a reconnect; ``transfer`` when its last
     channel moved to another call (a transfer changed its Linkedid)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .events import Party
 
+STATE_DOWN = 0
 STATE_UP = 6
 
 
@@ -63,6 +64,8 @@ class CallState:
     dtmf: list[str] = field(default_factory=list)
     touched: bool = True
     """Seen in a live event since the last ``mark()`` (a reconnect)."""
+    announced: bool = False
+    """``CallStarted`` has been emitted."""
 
     def is_callers_side(self, channel: ChannelState) -> bool:
         """The caller's own channel or the other half of its Local pair."""

@@ -101,7 +101,7 @@ def test_local_sibling_of_the_caller_is_not_the_answerer() -> None:
     tracker.feed(chan("Newchannel", "3.2", "Local/s@sim-caller-00000001;2", "3.1", 4))
     assert tracker.feed(chan("Newstate", "3.2", "Local/s@sim-caller-00000001;2", "3.1", 6)) == []
     out = tracker.feed(chan("Newstate", "3.3", "Local/1001@agent-phones-00000002;1", "3.1", 6))
-    assert [type(e) for e in out] == [CallAnswered]
+    assert [type(e) for e in out] == [CallStarted, CallAnswered]
 
 
 def test_rename_and_callerid_updates_show_in_the_end_event() -> None:
@@ -134,7 +134,7 @@ def test_a_failing_subscriber_is_logged_and_others_still_get_events(caplog: pyte
     tracker.subscribe(broken)
     unsubscribe = tracker.subscribe(got.append)
     with caplog.at_level(logging.ERROR):
-        tracker.feed(chan("Newchannel", "6.1", "PJSIP/a-1", "6.1", 0))
+        tracker.feed(chan("Newchannel", "6.1", "PJSIP/a-1", "6.1", 4))
     assert len(got) == 1 and "boom" in caplog.text
     unsubscribe()
     tracker.feed(chan("Hangup", "6.1", "PJSIP/a-1", "6.1", 0))
@@ -154,8 +154,9 @@ class TestResync:
         tracker.feed(chan("Newchannel", "7.1", "PJSIP/other-1", "7.1", 0))
         tracker.mark()
         out = tracker.resync([snapshot_item("7.1", "PJSIP/other-1", "7.1", 4)], now=50.0)
-        assert [type(e) for e in out] == [CallEnded]
-        ended = out[0]
+        # 7.1 leaves Down in the snapshot, so it is announced now; 1.1 is gone
+        assert [(type(e), e.call_id) for e in out] == [(CallStarted, "7.1"), (CallEnded, "1.1")]
+        ended = out[1]
         assert isinstance(ended, CallEnded)
         assert ended.call_id == "1.1" and ended.reason == "resync" and ended.hangup_cause is None
         assert ended.answered and ended.at == 50.0
