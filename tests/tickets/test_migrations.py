@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 import tickets.models  # noqa: F401  (registers the CRM tables)
-from tests.fixtures.db import create_scratch_postgres, drop_scratch_postgres
 from tickets.db import Base, create_engine
 from tickets.migrate import current, downgrade, heads, upgrade
 
@@ -29,19 +24,6 @@ CRM_TABLES = {
 }
 
 
-@pytest.fixture
-def empty_url(db_backend: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of its own (these tests migrate down and up)."""
-    if db_backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    url = create_scratch_postgres("cc_migrate")
-    try:
-        yield url
-    finally:
-        drop_scratch_postgres(url)
-
-
 def _tables(url: str) -> set[str]:
     engine = create_engine(url)
     try:
@@ -50,18 +32,18 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_upgrade_then_downgrade_then_upgrade_again(empty_url: str) -> None:
-    assert current(empty_url) == ()
-    upgrade(empty_url)
-    assert CRM_TABLES <= _tables(empty_url)
-    assert current(empty_url) == heads()
+def test_upgrade_then_downgrade_then_upgrade_again(empty_db_url: str) -> None:
+    assert current(empty_db_url) == ()
+    upgrade(empty_db_url)
+    assert CRM_TABLES <= _tables(empty_db_url)
+    assert current(empty_db_url) == heads()
 
-    downgrade(empty_url, "base")
-    assert _tables(empty_url) <= {"alembic_version"}
-    assert current(empty_url) == ()
+    downgrade(empty_db_url, "base")
+    assert _tables(empty_db_url) <= {"alembic_version"}
+    assert current(empty_db_url) == ()
 
-    upgrade(empty_url)
-    assert CRM_TABLES <= _tables(empty_url)
+    upgrade(empty_db_url)
+    assert CRM_TABLES <= _tables(empty_db_url)
 
 
 def _crm_only(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
