@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
@@ -13,7 +15,7 @@ from agent_console.errors import install_error_handlers
 from tickets.actors import Actor
 from tickets.deps import current_actor
 from tickets.ticketing.api import routers
-from tickets.workflow.rules import WorkflowRules, load_rules
+from tickets.workflow.rules import WorkflowRules, load_rules, parse_rules
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +59,30 @@ def tk_client(db_sessionmaker: sessionmaker[Session]) -> Iterator[ActingClient]:
     app.dependency_overrides[current_actor] = actor
     with client:
         yield client
+
+
+@dataclass(frozen=True)
+class UniqueRules:
+    """The shipped rules with every username made unique to one test (``u("agent_wang")``), so load
+    counts and round-robin turns are not disturbed by tickets other tests committed."""
+
+    rules: WorkflowRules
+    suffix: str
+
+    def u(self, name: str) -> str:
+        return f"{name}_{self.suffix}"
+
+
+@pytest.fixture
+def unique_rules(rules: WorkflowRules) -> UniqueRules:
+    suffix = uuid.uuid4().hex[:8]
+    raw = rules.model_dump(mode="json")
+    for team in raw["teams"]:
+        team["supervisor"] = f"{team['supervisor']}_{suffix}"
+        team["members"] = [f"{m}_{suffix}" for m in team["members"]]
+        team["name"] = f"{team['name']}_{suffix}"
+    raw["assignment"]["default_team"] = f"{raw['assignment']['default_team']}_{suffix}"
+    for rule in raw["assignment"]["rules"]:
+        rule["team"] = f"{rule['team']}_{suffix}"
+    raw["escalation"]["managers"] = [f"{m}_{suffix}" for m in raw["escalation"]["managers"]]
+    return UniqueRules(parse_rules(raw), suffix)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from tests.tickets.ticketing.crm_data import T0, make_asset, make_customer, make_interaction
@@ -114,22 +115,23 @@ def test_list_with_filters_and_pagination(tk_client, db_session):
 
 def test_link_interaction_and_notifications(tk_client, db_session):
     customer = make_customer(db_session)
+    liu = f"agent_liu_{uuid.uuid4().hex[:8]}"
     r = tk_client.post("/api/tickets", json={"type": "inquiry", "customer_id": customer.id, "subject": "x",
-                                             "assignee": "agent_liu"})
+                                             "assignee": liu})
     ticket_id = r.json()["id"]
     mail = make_interaction(db_session, customer, channel="email")
     r = tk_client.post(f"/api/tickets/{ticket_id}/interactions/{mail.id}")
     assert r.status_code == 200 and r.json()["interaction_ids"] == [mail.id]
     assert tk_client.post(f"/api/tickets/{ticket_id}/interactions/999999999").status_code == 404
 
-    tk_client.act_as(Actor("agent_liu", "agent"))
+    tk_client.act_as(Actor(liu, "agent"))
     inbox = tk_client.get("/api/notifications", params={"unread": "true"}).json()
     assert inbox["total"] == 1 and inbox["items"][0]["kind"] == "ticket_assigned"
     note_id = inbox["items"][0]["id"]
-    tk_client.act_as(Actor("agent_wang", "agent"))
+    tk_client.act_as(Actor(f"agent_wang_{uuid.uuid4().hex[:8]}", "agent"))
     assert tk_client.get("/api/notifications").json()["total"] == 0
     assert tk_client.post(f"/api/notifications/{note_id}/read").status_code == 404
-    tk_client.act_as(Actor("agent_liu", "agent"))
+    tk_client.act_as(Actor(liu, "agent"))
     assert tk_client.post(f"/api/notifications/{note_id}/read").json()["read_at"] is not None
     assert tk_client.post("/api/notifications/read-all").json() == {"marked": 0}
 

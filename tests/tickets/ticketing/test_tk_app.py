@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete
+
+from tickets.db import unit_of_work
+from tickets.models import Customer, Ticket
+
 
 def test_tickets_through_the_app_with_real_auth(api_client, auth_headers):
     agent = auth_headers("agent")
@@ -9,6 +14,15 @@ def test_tickets_through_the_app_with_real_auth(api_client, auth_headers):
     r = api_client.post("/api/customers", json={"display_name": "赵六"}, headers=agent)
     assert r.status_code == 201, r.text
     customer_id = r.json()["id"]
+    try:
+        _ticket_round_trip(api_client, agent, customer_id)
+    finally:  # the app commits: leave the shared test database as it was
+        with unit_of_work(api_client.app.state.db) as session:
+            session.execute(delete(Ticket).where(Ticket.customer_id == customer_id))
+            session.execute(delete(Customer).where(Customer.id == customer_id))
+
+
+def _ticket_round_trip(api_client, agent, customer_id):
     r = api_client.post("/api/tickets", headers=agent, json={
         "type": "complaint", "customer_id": customer_id, "subject": "账单错误", "severity": "critical"})
     assert r.status_code == 201, r.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -26,22 +27,24 @@ def create(session, actor, rules, now=T0, **fields):
                                  rules=rules, now=now)
 
 
-def test_given_inquiry_when_created_then_numbered_routed_least_loaded_and_audited(db_session, agent, rules):
+def test_given_inquiry_when_created_then_numbered_routed_least_loaded_and_audited(db_session, agent,
+                                                                                   unique_rules):
+    rules, u = unique_rules.rules, unique_rules.u
     customer = make_customer(db_session)
     busy = create(db_session, agent, rules, type="inquiry", customer_id=customer.id, subject="发票问题",
-                  assignee="agent_wang")
+                  assignee=u("agent_wang"))
     ticket = create(db_session, agent, rules, type="inquiry", customer_id=customer.id, subject="Hours")
     assert re.fullmatch(r"INQ-\d{6}", ticket.number) and ticket.number.endswith(f"{ticket.id:06d}")
     assert busy.number != ticket.number
-    assert (ticket.team, ticket.assignee, ticket.status) == ("service", "agent_zhang", "assigned")
+    assert (ticket.team, ticket.assignee, ticket.status) == (u("service"), u("agent_zhang"), "assigned")
     assert ticket.priority == "normal"
     assert ticket.sla_due_at == T0 + timedelta(hours=48)
     assert ticket.created_by == "agent_wang"
     [created] = service.ticket_history(db_session, ref=ticket.number.lower())
     assert (created.field, created.actor, created.at) == ("created", "agent_wang", T0)
-    assert '"assignee": "agent_zhang"' in created.new_value
+    assert f'"assignee": "{u("agent_zhang")}"' in created.new_value
     note = db_session.scalars(select(Notification).where(Notification.ticket_id == ticket.id)).one()
-    assert (note.recipient, note.kind) == ("agent_zhang", "ticket_assigned")
+    assert (note.recipient, note.kind) == (u("agent_zhang"), "ticket_assigned")
 
 
 def test_critical_complaint_of_vip_is_urgent_goes_to_complaints_with_vip_sla(db_session, agent, rules):
@@ -54,18 +57,20 @@ def test_critical_complaint_of_vip_is_urgent_goes_to_complaints_with_vip_sla(db_
     assert vip_inquiry.priority == "high"
 
 
-def test_repairs_rotate_round_robin_and_installation_waits_in_the_team_queue(db_session, agent, rules):
+def test_repairs_rotate_round_robin_and_installation_waits_in_the_team_queue(db_session, agent, unique_rules):
+    rules, u = unique_rules.rules, unique_rules.u
     customer = make_customer(db_session)
     asset = make_asset(db_session, customer)
     first = create(db_session, agent, rules, type="repair", customer_id=customer.id, subject="漏水",
                    asset_id=asset.id, fault="water leak", parts_used=["valve"])
     second = create(db_session, agent, rules, type="repair", customer_id=customer.id, subject="noise")
     third = create(db_session, agent, rules, type="repair", customer_id=customer.id, subject="x")
-    assert [first.assignee, second.assignee, third.assignee] == ["agent_zhao", "agent_sun", "agent_zhao"]
+    zhao, sun = u("agent_zhao"), u("agent_sun")
+    assert [first.assignee, second.assignee, third.assignee] == [zhao, sun, zhao]
     assert first.asset_id == asset.id and first.parts_used == ["valve"]
     install = create(db_session, agent, rules, type="repair", customer_id=customer.id, subject="install",
                      category="installation")
-    assert (install.team, install.assignee, install.status) == ("installers", None, "new")
+    assert (install.team, install.assignee, install.status) == (u("installers"), None, "new")
 
 
 def test_repair_naming_another_customers_asset_or_unknown_team_is_refused(db_session, agent, rules):
@@ -199,6 +204,7 @@ def test_update_audits_each_field_and_priority_moves_the_sla(db_session, agent, 
 
 
 def test_assignee_edits_drive_the_status(db_session, agent, rules):
+    zhao = f"agent_zhao_{uuid.uuid4().hex[:8]}"
     customer = make_customer(db_session)
     ticket = create(db_session, agent, rules, type="repair", customer_id=customer.id, subject="install",
                     category="installation")
@@ -213,9 +219,9 @@ def test_assignee_edits_drive_the_status(db_session, agent, rules):
         service.update_ticket(db_session, actor=agent, ref=ticket.id, rules=rules,
                               data=TicketUpdate.model_validate({"assignee": None}))
     service.update_ticket(db_session, actor=agent, ref=ticket.id, rules=rules,
-                          data=TicketUpdate(assignee="agent_zhao"))
-    assert (ticket.status, ticket.assignee) == ("in_progress", "agent_zhao")
-    notes, _ = list_notifications(db_session, actor=Actor("agent_zhao", "agent"))
+                          data=TicketUpdate(assignee=zhao))
+    assert (ticket.status, ticket.assignee) == ("in_progress", zhao)
+    notes, _ = list_notifications(db_session, actor=Actor(zhao, "agent"))
     assert [n.kind for n in notes] == ["ticket_assigned"]
 
 
@@ -283,11 +289,11 @@ def test_reopen_cancels_pending_follow_ups(db_session, agent, rules):
 
 def test_notifications_are_private_and_marked_read(db_session, agent, rules):
     customer = make_customer(db_session)
+    liu = Actor(f"agent_liu_{uuid.uuid4().hex[:8]}", "agent")
     create(db_session, agent, rules, type="inquiry", customer_id=customer.id, subject="a",
-           assignee="agent_liu")
+           assignee=liu.username)
     create(db_session, agent, rules, type="inquiry", customer_id=customer.id, subject="b",
-           assignee="agent_liu")
-    liu = Actor("agent_liu", "agent")
+           assignee=liu.username)
     notes, total = list_notifications(db_session, actor=liu, unread_only=True)
     assert total == 2
     with pytest.raises(NotFound):
