@@ -175,3 +175,24 @@ def test_every_status_is_reachable_from_new_and_closed_is_only_entered_from_reso
                 frontier.append(t)
     assert seen == set(Status)
     assert [s for s, targets in TRANSITIONS.items() if Status.CLOSED in targets] == [Status.RESOLVED]
+
+
+@given(st.lists(st.tuples(st.sampled_from([Status.PENDING_CUSTOMER, Status.IN_PROGRESS, Status.RESOLVED]),
+                          st.integers(min_value=1, max_value=600)), max_size=30))
+def test_property_due_time_moves_by_exactly_the_time_spent_waiting_on_the_customer(steps):
+    due0 = T0 + timedelta(hours=8)
+    state = TicketState(Status.IN_PROGRESS, assignee="a", sla_due_at=due0, first_response_at=T0)
+    now = T0
+    waited = timedelta(0)
+    for target, minutes in steps:
+        now = now + timedelta(minutes=minutes)
+        if state.status is Status.RESOLVED:
+            break
+        try:
+            out = transition(state, target, now=now)
+        except IllegalTransition:
+            continue
+        if state.status is Status.PENDING_CUSTOMER:
+            waited += now - state.sla_paused_at
+        state = out.apply_to(state)
+    assert state.sla_due_at == due0 + waited
