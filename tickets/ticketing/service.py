@@ -235,7 +235,8 @@ def list_tickets(session: Session, *, query: TicketQuery, limit: int = 50, offse
     now = now or utcnow()
     stmt = _filtered(query, now)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.scalars(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    # Newest first by id (the primary key index; ids grow with creation time).
+    rows = session.scalars(stmt.order_by(Ticket.id.desc())
                            .limit(limit).offset(offset))
     return list(rows), int(total)
 
