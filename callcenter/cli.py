@@ -20,7 +20,9 @@ app.add_typer(db.app, name="db", help="Database schema (Alembic migrations).")
 app.add_typer(users.app, name="users", help="Users who log in (agents, supervisors, admins).")
 app.command("serve", help="Run the HTTP API (and, with --with-pbx, the bundled PBX).")(serve.serve)
 app.command("seed", help="Fill the database with realistic demo data.")(seed.seed)
-app.command("import-mail", help="Import e-mails from a maildir folder into tickets.")(mail.import_mail_command)
+app.command("import-mail", help="Import e-mails from a maildir folder into tickets.")(
+    mail.import_mail_command
+)
 
 
 @app.callback()

@@ -20,6 +20,9 @@ def serve(
     with_pbx: bool = typer.Option(False, "--with-pbx", help="Start the bundled Asterisk first."),
     seed: bool = typer.Option(False, "--seed", help="Fill the database with demo data first."),
     jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Run the tickets background jobs."),
+    ami: bool = typer.Option(
+        True, "--ami/--no-ami", help="Link to Asterisk over AMI: track calls and record them as interactions."
+    ),
 ) -> None:
     import uvicorn
 
@@ -31,7 +34,11 @@ def serve(
     port = port or settings.api.port
     prepare(settings, with_pbx=with_pbx, seed=seed, host=host, port=port)
     log_redaction.install("uvicorn.access", "uvicorn.error")
-    uvicorn.run(create_app(settings, run_jobs=jobs), host=host, port=port, log_config=None)
+    from callcenter.telephony_link import telephony_lifespan
+
+    lifespans = [telephony_lifespan] if ami else []
+    app = create_app(settings, run_jobs=jobs, lifespans=lifespans)
+    uvicorn.run(app, host=host, port=port, log_config=None)
 
 
 def prepare(settings: Settings, *, with_pbx: bool, seed: bool, host: str, port: int) -> None:

@@ -71,7 +71,7 @@ def test_serve_migrates_creates_demo_logins_prints_them_and_serves(
     env = _env(tmp_path, CC_DATABASE_URL=fresh_database_url)
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(CALLCENTER), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-jobs"],
+            [str(CALLCENTER), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-jobs", "--no-ami"],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
