@@ -140,7 +140,8 @@ class Generator:
             self.routes[ttype] = (route.team, tuple(route.members) or AGENTS) if route else (None, AGENTS)
         self.rng = random.Random(seed)
         self.clock = Clock(self.rng, backend)
-        self.true, self.false = ("t", "f") if backend == "postgresql" else (1, 0)
+        booleans: tuple[Any, Any] = ("t", "f") if backend == "postgresql" else (1, 0)
+        self.true, self.false = booleans
         self.counts = Counts()
         self.cp_id = self.asset_id = self.interaction_id = self.ticket_id = 0
         self.links: list[tuple[int, int]] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -12,6 +13,16 @@ from tickets.errors import InvalidInput
 from tickets.phones import normalize_phone
 
 IntakeKind = Literal["contact", "inquiry", "repair", "complaint"]
+
+
+def _normalised(normalize: Callable[..., str], value: str | None, field: str) -> str | None:
+    """``normalize(value)``; its InvalidInput becomes the ValueError pydantic reports on ``field``."""
+    if not value:
+        return None
+    try:
+        return normalize(value, field=field)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from exc
 
 
 class WebIntake(BaseModel):
@@ -39,22 +50,12 @@ class WebIntake(BaseModel):
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        try:
-            return normalize_phone(value, field="phone")
-        except InvalidInput as exc:
-            raise ValueError(exc.message) from exc
+        return _normalised(normalize_phone, value, "phone")
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        try:
-            return normalize_email(value, field="email")
-        except InvalidInput as exc:
-            raise ValueError(exc.message) from exc
+        return _normalised(normalize_email, value, "email")
 
     @field_validator("callback_at")
     @classmethod
