@@ -29,7 +29,7 @@ from .errors import (
     ConnectionLost,
     NotConnected,
 )
-from .message import Message
+from .message import BANNER, EVENT, RESPONSE, Message
 from .parser import MAX_FRAME, MAX_LINE
 from .protocol import AmiProtocol, RawListener
 from .result import ActionResult
@@ -265,8 +265,8 @@ class AmiClient:
     # -- incoming messages -----------------------------------------------------------------
 
     def _on_message(self, msg: Message) -> None:
-        first = next(iter(msg))
-        if first == "Event":
+        kind = msg.kind
+        if kind == EVENT:
             if self._lists:
                 action_id = msg.get("ActionID")
                 if action_id is not None:
@@ -275,9 +275,9 @@ class AmiClient:
                         self._list_item(pending, msg)
                         return
             self._dispatcher.dispatch(msg)
-        elif first == "Response":
+        elif kind == RESPONSE:
             self._response(msg)
-        elif first == "Banner":
+        elif kind == BANNER:
             self.banner = msg["Banner"]
             log.info("AMI: connected to %s", self.banner)
 

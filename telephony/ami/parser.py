@@ -6,9 +6,10 @@ UTF-8 only once complete, so a multi-byte caller name split across TCP reads arr
 invalid UTF-8 is replaced and logged. Malformed input (a line without a colon, a frame that is
 neither event nor response, over-long lines, binary junk) is logged and skipped.
 
-The hot path is C-level string work per frame: replace ``": "`` by a line break, split, and pair
-keys with values. Frames that fail its checks (values containing ``": "``, repeated headers,
-malformed lines, ``Response: Follows``) take the careful path.
+The hot path per frame is a prefix test and two C-level counts: a frame whose every line holds
+exactly one ``": "`` becomes a ``Message`` over its text (lookups search the text; the header table
+is built on first need). Other frames (values containing ``": "``, malformed lines, over-long
+lines, ``Response: Follows``) take the careful line-by-line path, which logs what it drops.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from .message import Message
+from .message import EVENT, RESPONSE, Message
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +74,15 @@ def parse_frames(buf: bytes, *, max_line: int = MAX_LINE) -> tuple[list[Message]
             continue
         if not frame:
             continue
-        parts = frame.replace(": ", nl).split(nl)
-        it = iter(parts)
-        msg = Message(zip(it, it, strict=False))
-        first = parts[0]
-        if (
-            (first == "Event" or first == "Response")
-            and len(msg) * 2 == len(parts)
-            and frame.count("\n") + 1 == len(msg)
-            and len(frame) <= max_line
-            and parts[1] != "Follows"
-        ):
-            append(msg)
+        if frame.startswith("Event: "):
+            kind: str | None = EVENT
+        elif frame.startswith("Response: ") and not frame.startswith("Response: Follows"):
+            kind = RESPONSE
+        else:
+            kind = None
+        # Fast path: every line holds exactly one ": " (so lookups in the text are exact).
+        if kind is not None and len(frame) <= max_line and frame.count(": ") == frame.count("\n") + 1:
+            append(Message(kind, None, None, frame, nl))
             continue
         if frame.startswith("Response: Follows") and END_COMMAND not in frame:
             follows = [frame]
