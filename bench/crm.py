@@ -195,14 +195,14 @@ class Generator:
             if i % 2 == 0:
                 self.ticket_id += 1
                 tid = self.ticket_id
-                ttype, prefix = TICKET_TYPES[i % len(TICKET_TYPES)]
+                ttype, prefix = TICKET_TYPES[rng.randrange(len(TICKET_TYPES))]
                 team, members = self.routes[ttype]
-                status = STATUSES[(i // 2) % len(STATUSES)]
+                status = STATUSES[rng.randrange(len(STATUSES))]
                 created_t = clock.at(tid * 11)
                 tickets.append((
-                    tid, f"{prefix}-{tid:06d}", ttype, status, PRIORITIES[tid % len(PRIORITIES)], i,
+                    tid, f"{prefix}-{tid:06d}", ttype, status, PRIORITIES[rng.randrange(len(PRIORITIES))], i,
                     f"Bench {ttype} {tid}", None, "phone",
-                    None if status == "new" else members[tid % len(members)], team,
+                    None if status == "new" else members[rng.randrange(len(members))], team,
                     clock.later(tid * 11, 86400), 0, 0, "bench", created_t, created_t,
                     first_asset if ttype == "repair" else None, "medium" if ttype == "complaint" else None,
                 ))

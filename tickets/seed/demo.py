@@ -246,7 +246,7 @@ class _Seeder:
 
 def seed_demo(session: Session, *, now: datetime, rng_seed: int = DEFAULT_SEED, customers: int = 200,
               rules: WorkflowRules | None = None) -> SeedSummary:
-    """Fill an empty CRM (flushes; the caller commits). Returns what was added, or what is there."""
+    """Fill an empty CRM (flushes; the caller commits). The summary counts what the database holds."""
     if is_seeded(session):
         summary = SeedSummary(already_seeded=True)
         _count(session, summary)

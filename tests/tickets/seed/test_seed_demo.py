@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import phonenumbers
+import pytest
 import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from callcenter.commands.seed import seed
+from tests.fixtures.db import create_scratch_postgres, drop_scratch_postgres
 from tickets.customers.service import find_by_phone
+from tickets.db import create_engine, session_factory
+from tickets.migrate import upgrade
 from tickets.models import ContactPoint, FollowUpTask, Interaction, Ticket, TicketChange
 from tickets.record.service import record_by_phone
 from tickets.seed.demo import STATUSES, TYPES, seed_demo
@@ -22,7 +27,24 @@ from tickets.seed.well_known import ALICE_JOHNSON_PHONE, WELL_KNOWN, ZHANG_SANFE
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def test_given_an_empty_database_when_seeded_then_it_holds_a_realistic_crm(db_session: Session) -> None:
+@pytest.fixture
+def empty_session(db_backend: str, tmp_path: Path) -> Iterator[Session]:
+    """A session on a freshly migrated database of its own (the shared test database holds other
+    tests' committed customers, maybe even 张三丰)."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}" if db_backend == "sqlite" else create_scratch_postgres()
+    try:
+        upgrade(url)
+        engine = create_engine(url)
+        with session_factory(engine)() as session:
+            yield session
+        engine.dispose()
+    finally:
+        if db_backend == "postgresql":
+            drop_scratch_postgres(url)
+
+
+def test_given_an_empty_database_when_seeded_then_it_holds_a_realistic_crm(empty_session: Session) -> None:
+    db_session = empty_session
     summary = seed_demo(db_session, now=NOW, customers=60)
     assert not summary.already_seeded
     assert summary.customers == 60 and summary.tickets >= len(TYPES) * len(STATUSES)
