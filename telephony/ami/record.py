@@ -1,7 +1,8 @@
 """Record a real AMI byte stream from a PBX while it carries simulated calls.
 
-    CC_AMI__PORT=15038 CC_AMI__USERNAME=... CC_AMI__SECRET=... \\
-        python -m telephony.ami.record --out tests/data/ami/recorded/sim-calls.ami --queue-calls 120
+    CC_AMI__PORT=15038 CC_AMI__USERNAME=callcenter-test CC_AMI__SECRET=callcenter-test-secret \\
+        python -m telephony.ami.record --out sim-calls-300.ami --queue-calls 150 --hold-calls 150 \\
+        --refuse-agi 14573
 
 The bytes are written exactly as read from the socket (banner, replies to our actions, events).
 Callers come from ``telephony.pbx.simulate``: queue calls dial [inbound] (which falls back to the
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
+import socket
 import time
 from pathlib import Path
 
@@ -111,11 +114,20 @@ def main() -> None:
     parser.add_argument("--queue-calls", type=int, default=100)
     parser.add_argument("--hold-calls", type=int, default=100)
     parser.add_argument("--rate", type=float, default=10.0, help="calls originated per second")
+    parser.add_argument(
+        "--refuse-agi",
+        type=int,
+        metavar="PORT",
+        help="hold 127.0.0.1:PORT bound but not listening, so [inbound] takes the fallback queue",
+    )
     args = parser.parse_args()
     settings = get_settings().ami
-    summary = asyncio.run(
-        record(settings, args.out, queue_calls=args.queue_calls, hold_calls=args.hold_calls, rate=args.rate)
-    )
+    with contextlib.ExitStack() as stack:
+        if args.refuse_agi:
+            sock = stack.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", args.refuse_agi))
+        counts = {"queue_calls": args.queue_calls, "hold_calls": args.hold_calls}
+        summary = asyncio.run(record(settings, args.out, **counts, rate=args.rate))
     print(json.dumps(summary))
 
 
