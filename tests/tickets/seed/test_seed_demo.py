@@ -15,10 +15,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from callcenter.commands.seed import seed
-from tests.fixtures.db import create_scratch_postgres, drop_scratch_postgres
 from tickets.customers.service import find_by_phone
 from tickets.db import create_engine, session_factory
-from tickets.migrate import upgrade
 from tickets.models import ContactPoint, FollowUpTask, Interaction, Ticket, TicketChange
 from tickets.record.service import record_by_phone
 from tickets.seed.demo import STATUSES, TYPES, seed_demo
@@ -28,19 +26,13 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def empty_session(db_backend: str, tmp_path: Path) -> Iterator[Session]:
-    """A session on a freshly migrated database of its own (the shared test database holds other
-    tests' committed customers, maybe even 张三丰)."""
-    url = f"sqlite:///{tmp_path / 'empty.db'}" if db_backend == "sqlite" else create_scratch_postgres()
-    try:
-        upgrade(url)
-        engine = create_engine(url)
-        with session_factory(engine)() as session:
-            yield session
-        engine.dispose()
-    finally:
-        if db_backend == "postgresql":
-            drop_scratch_postgres(url)
+def empty_session(fresh_db_url: str) -> Iterator[Session]:
+    """A session on a migrated database of its own (the shared test database holds other tests'
+    committed customers, maybe even 张三丰)."""
+    engine = create_engine(fresh_db_url)
+    with session_factory(engine)() as session:
+        yield session
+    engine.dispose()
 
 
 def test_given_an_empty_database_when_seeded_then_it_holds_a_realistic_crm(empty_session: Session) -> None:
