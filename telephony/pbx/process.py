@@ -106,9 +106,20 @@ def port_in_use(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def _port_stays_taken(host: str, port: int, grace: float) -> bool:
+    """True when ``port`` is still taken after ``grace`` seconds (a just-stopped Asterisk may take a
+    moment to close its listening socket)."""
+    deadline = time.monotonic() + grace
+    while port_in_use(host, port):
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def start(layout: PbxLayout, ami: AmiLogin, boot_timeout: float) -> int:
     """Start Asterisk (config must be rendered) and wait for FullyBooted; returns the pid."""
-    if port_in_use(ami.host, ami.port):
+    if _port_stays_taken(ami.host, ami.port, grace=5.0):
         raise PbxError(
             f"AMI port {ami.host}:{ami.port} is already taken by another process: stop it or set "
             f"CC_AMI__PORT to a free port"
