@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from .message import Message
 from .parser import MAX_FRAME, MAX_LINE, FrameParser
@@ -35,8 +36,8 @@ class AmiProtocol(asyncio.Protocol):
         self._raw_listener = raw_listener
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's TCP transports do not derive from asyncio.Transport, but have its methods.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self._raw_listener is not None:
