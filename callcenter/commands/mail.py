@@ -82,7 +82,14 @@ def import_mail_command(
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_a: stopping.append(True))
         typer.echo(f"watching {maildir} every {interval:g} s (Ctrl-C stops)", err=True)
-        watch_mail(maildir, factory, rules=rules, keywords=kw, interval=interval,
-                   should_stop=lambda: bool(stopping), on_report=_echo)
+        watch_mail(
+            maildir,
+            factory,
+            rules=rules,
+            keywords=kw,
+            interval=interval,
+            should_stop=lambda: bool(stopping),
+            on_report=_echo,
+        )
     finally:
         engine.dispose()

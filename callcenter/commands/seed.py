@@ -21,8 +21,12 @@ SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed gives the
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as one JSON line.")]
 
 
-def seed(url: UrlOpt = None, customers: CustomersOpt = 200, rng_seed: SeedOpt = DEFAULT_SEED,
-         as_json: JsonOpt = False) -> None:
+def seed(
+    url: UrlOpt = None,
+    customers: CustomersOpt = 200,
+    rng_seed: SeedOpt = DEFAULT_SEED,
+    as_json: JsonOpt = False,
+) -> None:
     """Run the migrations, then add demo customers, assets, interactions and tickets in every state.
 
     Running it again adds nothing (the demo customer 张三丰, +8613800138000, marks a seeded database).
