@@ -12,10 +12,12 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from agent_console.models import User
 from telephony.channels import agent_extension
-from telephony.tracker import CallBridged, CallEnded, CallEvent, CallStarted, Party
+from telephony.tracker import CallBridged, CallEnded, CallEvent, CallQueued, CallStarted, Party
 from tickets.db import unit_of_work
 from tickets.interactions import service as calls
 
@@ -31,13 +33,26 @@ def _direction(caller: Party) -> str:
     return "outbound" if agent_extension(caller.channel) else "inbound"
 
 
+def _other_party(caller: Party, dialed: str) -> str:
+    """The customer's number: the caller's for inbound calls, the dialed one for outbound calls."""
+    return dialed if _direction(caller) == "outbound" else caller.number
+
+
+def agent_for_extension(session: Session, extension: str) -> str:
+    """The username of the agent whose phone is ``extension`` (the extension itself if nobody's)."""
+    username = session.scalar(
+        select(User.username).where(User.extension == extension, User.active.is_(True)).limit(1)
+    )
+    return username or extension
+
+
 def apply_call_event(session: Session, event: CallEvent) -> None:
     """Write one call event to the record (idempotent: replaying an event changes nothing)."""
     if isinstance(event, CallStarted):
         calls.start_call(
             session,
             external_id=event.call_id,
-            number=event.caller.number,
+            number=_other_party(event.caller, event.dialed),
             direction=_direction(event.caller),
             started_at=_when(event.at),
         )
@@ -45,14 +60,20 @@ def apply_call_event(session: Session, event: CallEvent) -> None:
         agents = [ext for party in event.parties if (ext := agent_extension(party.channel))]
         if agents and calls.find_interaction(session, external_id=event.call_id) is not None:
             calls.answer_call(
-                session, external_id=event.call_id, answered_at=_when(event.at), agent=agents[0]
+                session,
+                external_id=event.call_id,
+                answered_at=_when(event.at),
+                agent=agent_for_extension(session, agents[0]),
             )
+    elif isinstance(event, CallQueued):
+        if calls.find_interaction(session, external_id=event.call_id) is not None:
+            calls.update_call(session, external_id=event.call_id, queue=event.queue)
     elif isinstance(event, CallEnded):
         # The start may have been missed (a call found by a resync): record it first.
         calls.start_call(
             session,
             external_id=event.call_id,
-            number=event.caller.number,
+            number=_other_party(event.caller, event.dialed),
             direction=_direction(event.caller),
             started_at=_when(event.started_at if event.started_at is not None else event.at),
         )

@@ -1,6 +1,7 @@
 """Live calls from AMI events: a pure ``CallTracker`` core and ``attach()`` to an ``AmiClient``.
 
-Domain events (frozen dataclasses): ``CallStarted``, ``CallAnswered``, ``CallBridged``, ``CallEnded``.
+Domain events (frozen dataclasses): ``CallStarted``, ``CallAnswered``, ``CallBridged``, ``CallQueued``,
+``CallEnded``.
 """
 
 from .adapter import TRACKED_EVENTS, TrackerLink, attach
@@ -10,6 +11,7 @@ from .events import (
     CallBridged,
     CallEnded,
     CallEvent,
+    CallQueued,
     CallStarted,
     ChannelSummary,
     Party,
@@ -21,6 +23,7 @@ __all__ = [
     "CallBridged",
     "CallEnded",
     "CallEvent",
+    "CallQueued",
     "CallStarted",
     "CallTracker",
     "CallView",

@@ -25,6 +25,7 @@ TRACKED_EVENTS = (
     "BridgeLeave",
     "BridgeDestroy",
     "DTMFEnd",
+    "QueueCallerJoin",
     "Hangup",
 )
 

@@ -26,6 +26,7 @@ from .events import (
     CallBridged,
     CallEnded,
     CallEvent,
+    CallQueued,
     CallStarted,
     ChannelSummary,
     Party,
@@ -73,6 +74,7 @@ class CallTracker:
             "BridgeEnter": self._on_bridge_enter,
             "BridgeLeave": self._on_bridge_leave,
             "BridgeDestroy": self._on_bridge_destroy,
+            "QueueCallerJoin": self._on_queue_join,
             "DTMFEnd": self._on_dtmf,
             "Hangup": self._on_hangup,
         }
@@ -175,6 +177,16 @@ class CallTracker:
         members = self._bridges.pop(event.get("BridgeUniqueid", ""), None)
         for channel in (members or {}).values():
             channel.bridge_id = None
+
+    def _on_queue_join(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
+        channel = self._channel_for(event, at, out)
+        queue = event.get("Queue", "")
+        if channel is not None and queue:
+            try:
+                position: int | None = int(event.get("Position", ""))
+            except ValueError:
+                position = None
+            out.append(CallQueued(channel.call_id, at, queue, position))
 
     def _on_dtmf(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
         if event.get("Direction", "Received") != "Received":

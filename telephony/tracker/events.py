@@ -62,6 +62,15 @@ class CallBridged:
 
 
 @dataclass(frozen=True, slots=True)
+class CallQueued:
+    call_id: str
+    at: float | None
+    queue: str
+    position: int | None
+    """The caller's place in the queue on joining (1 = first)."""
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     call_id: str
     at: float | None
@@ -84,4 +93,4 @@ class CallEnded:
     answered_at: float | None = None
 
 
-CallEvent = CallStarted | CallAnswered | CallBridged | CallEnded
+CallEvent = CallStarted | CallAnswered | CallBridged | CallQueued | CallEnded

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from agent_console.app import create_app
+from agent_console.models import User
 from callcenter.telephony_link import telephony_lifespan
 from config.settings import load_settings
 from telephony.ami import AmiClient
@@ -49,6 +50,16 @@ async def test_given_known_caller_when_call_is_answered_by_agent_then_interactio
             customer_id = create_customer(
                 session, data=CustomerCreate(display_name=CALLER_NAME, phones=[CALLER_NUMBER], tier="vip")
             ).id
+            # The agent whose phone is 1001 has a login: calls they take are recorded by username.
+            session.add(
+                User(
+                    username="agent_1001",
+                    display_name="王小明",
+                    role="agent",
+                    password_hash="x",
+                    extension="1001",
+                )
+            )
         client: AmiClient = app.state.ami
         await client.wait_connected(timeout=15)
         checks = {result.name: result.ok for result in await app.state.readiness.run()}
@@ -70,7 +81,9 @@ async def test_given_known_caller_when_call_is_answered_by_agent_then_interactio
         assert interaction.channel == "phone"
         assert interaction.direction == "inbound"
         assert interaction.address == "+86" + CALLER_NUMBER
-        assert interaction.agent in {f"100{n}" for n in range(1, 7)}
+        assert interaction.queue == "fallback"
+        # Extensions with a login are recorded as the agent's username; others as the extension.
+        assert interaction.agent in {"agent_1001"} | {f"100{n}" for n in range(2, 7)}
         assert interaction.answered_at is not None
         assert interaction.wait_seconds is not None and interaction.wait_seconds >= 0
         assert interaction.talk_seconds is not None and interaction.talk_seconds >= 1

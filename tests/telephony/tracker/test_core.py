@@ -209,3 +209,25 @@ class TestResync:
         )
         assert out == []
         assert [p.channel for p in tracker.live_calls["1.1"].channels] == ["PJSIP/caller-1"]
+
+
+def test_given_a_caller_joins_an_app_queue_then_call_queued_names_queue_and_position() -> None:
+    from telephony.tracker import CallQueued
+
+    tracker = CallTracker()
+    tracker.feed(chan("Newchannel", "7.1", "Local/s@sim-caller-0001;1", "7.1", 0), now=5.0)
+    out = tracker.feed(
+        chan(
+            "QueueCallerJoin",
+            "7.1",
+            "Local/s@sim-caller-0001;1",
+            "7.1",
+            6,
+            Queue="fallback",
+            Position="2",
+            Count="2",
+        )
+    )
+    assert [(e.queue, e.position) for e in out if isinstance(e, CallQueued)] == [("fallback", 2)]
+    assert isinstance(out[0], CallQueued) and out[0].call_id == "7.1"
+    assert tracker.feed(chan("QueueCallerJoin", "9.9", "PJSIP/x-1", "", 6, Queue="q")) == []
