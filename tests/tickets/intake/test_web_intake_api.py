@@ -6,46 +6,24 @@ import random
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
-from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from starlette.requests import HTTPConnection
 
 from agent_console.app import create_app
-from agent_console.auth.deps import bearer_scheme, user_for_token
 from agent_console.auth.passwords import Passwords
 from config.settings import Settings, load_settings
 from tests.fixtures.api import TEST_HASHER, TEST_SECRET
-from tickets.actors import Actor
-from tickets.api import public_router
-from tickets.intake.api import bearer_actor
 from tickets.models import ContactPoint, Customer, FollowUpTask, Interaction, Ticket
 
 KEY = "intake-key-for-tests-0123456789"
 
 
-def optional_bearer(
-    conn: HTTPConnection, token: Annotated[str | None, Depends(bearer_scheme)]
-) -> Actor | None:
-    return user_for_token(conn, token).actor if token else None
-
-
 @pytest.fixture
 def api_settings(db_url: str) -> Settings:
     return load_settings(database_url=db_url, api={"secret_key": TEST_SECRET, "intake_key": KEY})
-
-
-@pytest.fixture
-def api_app(api_settings: Settings) -> FastAPI:
-    """The app as ``create_app`` builds it, with the public router mounted if it is not yet."""
-    app = create_app(api_settings, passwords=Passwords(TEST_HASHER))
-    if not any(getattr(route, "path", "") == "/api/intake/web" for route in app.routes):
-        app.include_router(public_router, prefix="/api")
-        app.dependency_overrides[bearer_actor] = optional_bearer
-    return app
 
 
 def mobile() -> str:
@@ -186,3 +164,11 @@ def test_neither_phone_nor_email_is_422_naming_phone(api_client: TestClient) -> 
     assert resp.status_code == 422
     assert resp.json()["details"] == {"field": "phone"}
     assert resp.json()["error_id"] == "contact-required"
+
+
+def test_an_empty_intake_key_setting_turns_the_key_off(db_url: str) -> None:
+    settings = load_settings(database_url=db_url, api={"secret_key": TEST_SECRET, "intake_key": ""})
+    with TestClient(create_app(settings, passwords=Passwords(TEST_HASHER))) as client:
+        for key in ("", "anything"):
+            resp = client.post("/api/intake/web", headers={"X-Intake-Key": key}, json=body(phone=mobile()))
+            assert resp.status_code == 401
