@@ -38,6 +38,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_customer_id_status", "customer_id", "status"),
         Index("ix_tickets_status_sla_due_at", "status", "sla_due_at"),
+        # Automatic assignment counts each member's open tickets: an index-only scan with this.
+        Index("ix_tickets_assignee_status", "assignee", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +52,7 @@ class Ticket(Base):
     description: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(16))
-    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(64))
     team: Mapped[str | None] = mapped_column(String(64), index=True)
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
