@@ -28,6 +28,7 @@ from tickets.interactions.schemas import InteractionCreate
 from tickets.interactions.service import create_interaction
 from tickets.jobs.escalation import escalate_overdue
 from tickets.jobs.follow_ups import create_follow_ups
+from tickets.jobs.value import recompute_value_segments
 from tickets.models import Asset, Customer, FollowUpTask, Interaction, Ticket, TicketComment
 from tickets.seed import names
 from tickets.seed.people import DemoPerson, demo_person
@@ -41,6 +42,7 @@ from tickets.workflow.vocab import Status
 DEFAULT_SEED = 20261122
 STATUSES = ("new", "assigned", "in_progress", "pending_customer", "resolved", "closed")
 TYPES = ("inquiry", "repair", "complaint")
+KNOWN_ASSETS_BY_TIER = {"vip": 6, "gold": 2, "silver": 1, "standard": 0}
 QUEUES = ("sales", "support", "repairs", "complaints", "vip")
 DISPOSITIONS = ("resolved", "info_given", "callback", "ticket_created", "transferred")
 FAULTS = ("不制冷 not cooling", "漏水 leaking", "无法开机 will not power on", "噪音大 loud noise",
@@ -273,7 +275,10 @@ def seed_demo(session: Session, *, now: datetime, rng_seed: int = DEFAULT_SEED, 
         customer = seeder.customer(person, created=seeder.ago(1500, 30))
         zh = customer.preferred_language == "zh"
         address = rng.choice(names.ADDRESSES_ZH if zh else names.ADDRESSES_EN)
-        n_assets = 2 if isinstance(person, KnownCustomer) else rng.choice((0, 1, 1, 1, 2, 3))
+        if isinstance(person, KnownCustomer):  # enough history to earn their tier in the value job
+            n_assets = KNOWN_ASSETS_BY_TIER[person.tier]
+        else:
+            n_assets = rng.choice((0, 1, 1, 1, 2, 3))
         assets = seeder.assets(customer, n_assets, address)
         for _ in range(rng.randint(1, 5)):
             seeder.interaction(customer, at=seeder.ago(180))
@@ -295,6 +300,8 @@ def seed_demo(session: Session, *, now: datetime, rng_seed: int = DEFAULT_SEED, 
             status="done" if done else "failed", satisfaction=rng.choice((3, 4, 5, 5)) if done else None,
         ))
     escalated = escalate_overdue(session, now=now, rules=rules)
+    # Tiers as the value job computes them from this history, so the first job run changes nothing.
+    recompute_value_segments(session, now=now, rules=rules)
     session.flush()
     summary = SeedSummary(escalated=len(escalated))
     _count(session, summary)

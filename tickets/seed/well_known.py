@@ -11,6 +11,8 @@ class KnownCustomer:
     phones: tuple[str, ...]
     emails: tuple[str, ...]
     tier: str
+    """The tier the customer's seeded history is sized for (``KNOWN_ASSETS_BY_TIER``); the stored tier
+    is what the value job computes from that history: 张三丰 is always VIP, others may differ a step."""
     language: str
     company: str | None = None
     tags: tuple[str, ...] = ()

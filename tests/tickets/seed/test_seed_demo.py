@@ -19,7 +19,7 @@ from tickets.customers.service import find_by_phone
 from tickets.db import create_engine, session_factory
 from tickets.models import ContactPoint, FollowUpTask, Interaction, Ticket, TicketChange
 from tickets.record.service import record_by_phone
-from tickets.seed.demo import STATUSES, TYPES, seed_demo
+from tickets.seed.demo import KNOWN_ASSETS_BY_TIER, STATUSES, TYPES, seed_demo
 from tickets.seed.well_known import ALICE_JOHNSON_PHONE, WELL_KNOWN, ZHANG_SANFENG_PHONE
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -70,7 +70,8 @@ def test_given_an_empty_database_when_seeded_then_it_holds_a_realistic_crm(empty
     assert all(t.created_at <= NOW for t in db_session.scalars(select(Ticket)))
 
     record = record_by_phone(db_session, phone=ZHANG_SANFENG_PHONE)  # the demo screen pop
-    assert record.customer.display_name == "张三丰" and len(record.assets) == 2
+    assert record.customer.display_name == "张三丰" and len(record.assets) == KNOWN_ASSETS_BY_TIER["vip"]
+    assert record.customer.tier == "vip"  # earned from that history: the value job keeps it
     assert record.interactions and record.open_tickets and record.last_agent is not None
 
     again = seed_demo(db_session, now=NOW, customers=60)
@@ -94,3 +95,12 @@ def test_callcenter_seed_migrates_seeds_and_reports(tmp_path: Path) -> None:
     assert set(data["tickets_by_status"]) == set(STATUSES)
     second = CliRunner().invoke(app, ["seed", "--url", url, "--customers", "20"])
     assert second.exit_code == 0 and "already seeded, nothing added" in second.stdout
+
+
+def test_given_seeded_data_when_the_value_job_runs_then_no_tier_changes(empty_session: Session) -> None:
+    from tickets.jobs.value import recompute_value_segments
+    from tickets.workflow.rules import load_rules
+
+    seed_demo(empty_session, now=NOW, customers=40)
+    report = recompute_value_segments(empty_session, now=NOW, rules=load_rules())
+    assert report.customers == 40 and report.changed == 0
