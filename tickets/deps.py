@@ -13,20 +13,13 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
 from tickets.actors import Actor
+from tickets.db import unit_of_work
 
 
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request: committed when the endpoint succeeds, rolled back when it raises."""
-    factory = request.app.state.db
-    session: Session = factory()
-    try:
+    with unit_of_work(request.app.state.db) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def current_actor() -> Actor:
