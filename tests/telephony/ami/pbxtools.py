@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 
 from config.settings import AmiSettings
 from telephony.ami import ActionResult, AmiClient
@@ -39,26 +37,3 @@ async def wait_until(condition: Callable[[], bool], deadline: float = 30.0, what
         if time.monotonic() > end:
             raise AssertionError(f"{what} not met within {deadline}s")
         await asyncio.sleep(0.05)
-
-
-@contextlib.contextmanager
-def agi_port_refused(pbx: PbxHandle, timeout: float = 60.0) -> Iterator[None]:
-    """Hold the test FastAGI port bound but not listening, so [inbound] takes the fallback queue.
-
-    Another test session's FastAGI server may hold the port for a while: wait with a deadline.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        sock = socket.socket()
-        try:
-            sock.bind((pbx.agi_host, pbx.agi_port))
-            break
-        except OSError as exc:
-            sock.close()
-            if time.monotonic() > deadline:
-                raise AssertionError(f"test AGI port {pbx.agi_port} stays busy: {exc}") from exc
-            time.sleep(0.2)
-    try:
-        yield
-    finally:
-        sock.close()

@@ -6,17 +6,15 @@ itself sends, independently of our AMI client.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from telephony.pbx.simulate import agent_phone_actions, caller_originate, hold_originate
-from tests.fixtures.pbx import PbxHandle
+from tests.fixtures.pbx import PbxHandle, hold_agi_port
 from tests.telephony.pbx.rawami import Message, RawAmi
 
 pytestmark = pytest.mark.pbx
@@ -37,31 +35,6 @@ def _originate(ami: RawAmi, headers: dict[str, str]) -> str:
     placed = ami.wait_event("OriginateResponse", timeout=20, ActionID=headers["ActionID"])
     assert placed["Response"] == "Success", placed
     return placed["Channel"]
-
-
-@contextlib.contextmanager
-def _agi_port(pbx: PbxHandle, listen: bool, timeout: float = 60.0) -> Iterator[socket.socket]:
-    """Own the test FastAGI port: bound only (connections refused) or listening.
-
-    Another test session's FastAGI server may hold it for a while: wait for it with a deadline.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        sock = socket.socket()
-        try:
-            sock.bind((pbx.agi_host, pbx.agi_port))
-            break
-        except OSError as exc:
-            sock.close()
-            if time.monotonic() > deadline:
-                raise AssertionError(f"test AGI port {pbx.agi_port} stays busy: {exc}") from exc
-            time.sleep(0.2)
-    try:
-        if listen:
-            sock.listen()
-        yield sock
-    finally:
-        sock.close()
 
 
 def test_caller_name_in_chinese_reaches_ami_as_utf8(pbx: PbxHandle, ami: RawAmi) -> None:
@@ -102,7 +75,7 @@ def test_dtmf_of_the_simulated_caller_reaches_the_inbound_side(pbx: PbxHandle, a
 def test_inbound_without_agi_server_falls_back_to_the_queue_and_rings_an_agent_phone(
     pbx: PbxHandle, ami: RawAmi
 ) -> None:
-    with _agi_port(pbx, listen=False):  # port bound, nobody listening: AGI connect refused
+    with hold_agi_port(pbx, listen=False):  # port bound, nobody listening: AGI connect refused
         action_id = f"fb-{uuid.uuid4().hex[:8]}"
         channel = _originate(
             ami,
@@ -140,7 +113,7 @@ def _serve_one_agi(server: socket.socket, commands: list[str], seen: dict[str, s
 
 def _run_agi_call(pbx: PbxHandle, ami: RawAmi, did: str, commands: list[str]) -> tuple[str, dict[str, str]]:
     seen: dict[str, str] = {}
-    with _agi_port(pbx, listen=True) as server:
+    with hold_agi_port(pbx, listen=True) as server:
         server.settimeout(20)
         worker = threading.Thread(target=_serve_one_agi, args=(server, commands, seen), daemon=True)
         worker.start()

@@ -19,8 +19,8 @@ from telephony.tracker import (
     CallTracker,
     attach,
 )
-from tests.fixtures.pbx import PbxHandle
-from tests.telephony.ami.pbxtools import agi_port_refused, client_for, originate, wait_until
+from tests.fixtures.pbx import PbxHandle, hold_agi_port
+from tests.telephony.ami.pbxtools import client_for, originate, wait_until
 
 pytestmark = pytest.mark.pbx
 
@@ -38,7 +38,7 @@ async def test_chinese_caller_is_tracked_from_start_through_answer_to_end(pbx: P
     tracker.subscribe(events.append)
     client = client_for(pbx)
     link = attach(client, tracker)
-    with agi_port_refused(pbx):  # [inbound] falls back to the queue, whose agent phones answer
+    with hold_agi_port(pbx):  # [inbound] falls back to the queue, whose agent phones answer
         async with client:
             await wait_until(lambda: link.resyncs == 1, what="first resync")
             await originate(client, caller_originate("4000", number=NUMBER, name=NAME, dtmf="42#", talk=2))
