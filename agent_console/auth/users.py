@@ -18,6 +18,7 @@ def create_user(session: Session, data: UserCreate, *, passwords: Passwords) -> 
         raise Conflict(
             f"username {data.username!r} is taken", error_id="username-taken", details={"field": "username"}
         )
+    _check_extension_free(session, data.extension)
     user = User(
         username=data.username,
         display_name=data.display_name,
@@ -70,10 +71,28 @@ def update_user(session: Session, user_id: int, changes: UserUpdate) -> User:
             error_id="last-admin",
             details={"id": user_id},
         )
+    if fields.get("active", user.active) and fields.get("extension", user.extension):
+        _check_extension_free(session, fields.get("extension", user.extension), except_id=user.id)
     for name, value in fields.items():
         setattr(user, name, value)
     session.flush()
     return user
+
+
+def _check_extension_free(session: Session, extension: str | None, *, except_id: int | None = None) -> None:
+    """An extension is one agent's phone: calls on it are recorded as that agent's."""
+    if not extension:
+        return
+    query = select(User.username).where(User.extension == extension, User.active.is_(True))
+    if except_id is not None:
+        query = query.where(User.id != except_id)
+    holder = session.scalar(query.limit(1))
+    if holder is not None:
+        raise Conflict(
+            f"extension {extension} belongs to {holder}",
+            error_id="extension-taken",
+            details={"field": "extension", "holder": holder},
+        )
 
 
 def deactivate_user(session: Session, user_id: int) -> User:

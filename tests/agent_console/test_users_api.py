@@ -176,3 +176,22 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(db_session: Sess
     )
     assert update_user(db_session, admin.id, UserUpdate(role="supervisor")).role == "supervisor"
     assert second.role == "admin"
+
+
+def test_an_extension_belongs_to_one_active_user(api_client, auth_headers) -> None:
+    admin = auth_headers("admin")
+    body = {"display_name": "分机测试", "role": "agent", "password": "long-enough-pw", "extension": "7999"}
+    first = api_client.post("/api/users", json={**body, "username": "ext_owner_a"}, headers=admin)
+    assert first.status_code == 201, first.text
+    second = api_client.post("/api/users", json={**body, "username": "ext_owner_b"}, headers=admin)
+    assert second.status_code == 409 and second.json()["error_id"] == "extension-taken"
+    assert second.json()["details"]["field"] == "extension"
+    # Once the owner is deactivated the extension is free again.
+    assert (
+        api_client.patch(
+            f"/api/users/{first.json()['id']}", json={"active": False}, headers=admin
+        ).status_code
+        == 200
+    )
+    third = api_client.post("/api/users", json={**body, "username": "ext_owner_c"}, headers=admin)
+    assert third.status_code == 201, third.text

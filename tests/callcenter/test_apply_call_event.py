@@ -11,8 +11,9 @@ from tickets.customers.schemas import CustomerCreate
 from tickets.customers.service import create_customer
 from tickets.interactions.service import find_interaction
 
-CALLER = Party("Local/s@sim-caller-00000001;1", "100.1", "13800138000", "张三丰")
-AGENT = Party("Local/1001@agent-phones-00000002;1", "100.3", "1001", "")
+CALLER = Party("Local/s@sim-caller-00000001;1", "100.1", "13900007301", "张三丰")
+# Extensions of their own: other tests commit users with the usual 100x extensions to the shared database.
+AGENT = Party("Local/7301@agent-phones-00000002;1", "100.3", "7301", "")
 
 
 def _ended(at: float, reason: str = "hangup") -> CallEnded:
@@ -34,9 +35,15 @@ def _ended(at: float, reason: str = "hangup") -> CallEnded:
 
 
 def test_given_call_events_then_one_interaction_with_queue_agent_and_times(db_session: Session) -> None:
-    customer = create_customer(db_session, data=CustomerCreate(display_name="张三丰", phones=["13800138000"]))
+    customer = create_customer(db_session, data=CustomerCreate(display_name="张三丰", phones=["13900007301"]))
     db_session.add(
-        User(username="agent_wang", display_name="王小明", role="agent", password_hash="x", extension="1001")
+        User(
+            username="rec_agent_7301",
+            display_name="王小明",
+            role="agent",
+            password_hash="x",
+            extension="7301",
+        )
     )
     db_session.flush()
 
@@ -48,8 +55,8 @@ def test_given_call_events_then_one_interaction_with_queue_agent_and_times(db_se
 
     call = find_interaction(db_session, external_id="100.1")
     assert call is not None
-    assert (call.customer_id, call.direction, call.address) == (customer.id, "inbound", "+8613800138000")
-    assert (call.queue, call.agent) == ("fallback", "agent_wang")
+    assert (call.customer_id, call.direction, call.address) == (customer.id, "inbound", "+8613900007301")
+    assert (call.queue, call.agent) == ("fallback", "rec_agent_7301")
     assert (call.wait_seconds, call.talk_seconds, call.hangup_cause) == (12, 60, "Normal Clearing")
 
 
@@ -64,7 +71,7 @@ def test_given_an_agent_without_login_then_the_extension_is_recorded(db_session:
     apply_call_event(db_session, CallStarted("100.1", 1000.0, CALLER, "s", "inbound"))
     apply_call_event(db_session, CallBridged("100.1", 1003.0, "b-1", (CALLER, AGENT)))
     call = find_interaction(db_session, external_id="100.1")
-    assert call is not None and call.agent == "1001" and call.wait_seconds == 3
+    assert call is not None and call.agent == "7301" and call.wait_seconds == 3
 
 
 def test_given_a_call_from_an_agent_phone_then_it_is_outbound(db_session: Session) -> None:

@@ -39,10 +39,10 @@ async def _wait_for(predicate: Any, within: float, what: str) -> Any:
 
 
 async def test_given_known_caller_when_call_is_answered_by_agent_then_interaction_is_recorded(
-    pbx: Any, db_url: str
+    pbx: Any, fresh_db_url: str
 ) -> None:
     settings = load_settings(
-        database_url=db_url, ami=pbx.settings.ami.model_dump(), agi=pbx.settings.agi.model_dump()
+        database_url=fresh_db_url, ami=pbx.settings.ami.model_dump(), agi=pbx.settings.agi.model_dump()
     )
     app = create_app(settings, lifespans=[telephony_lifespan])
     async with app.router.lifespan_context(app):
