@@ -121,6 +121,13 @@ def _parse_careful(frame: str, max_line: int) -> Message | None:
         return None
     if start:
         log.warning("AMI: skipped junk before a message: %s", _preview("\n".join(lines[:start])))
+    if len(lines[start]) > max_line:  # the line naming the message: without it, nothing to keep
+        log.warning(
+            "AMI: dropped a message whose first line has %d characters: %s",
+            len(lines[start]),
+            _preview(lines[start]),
+        )
+        return None
     if lines[start].startswith("Response: Follows"):
         return _parse_follows("\n".join(lines[start:]))
     pairs: list[tuple[str, str]] = []

@@ -201,6 +201,18 @@ class TestMalformed:
         assert msgs[0].pairs() == [("Event", "Long"), ("Uniqueid", "9.9")]
         assert "70006-character header line" in caplog.text
 
+    @pytest.mark.parametrize("first", [b"Event: ", b"Response: Success\r\nActionID: "])
+    def test_over_long_first_line_drops_the_message_and_the_parser_survives(
+        self, first: bytes, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        # The first line alone names the message; an over-long one must not leave a headless message.
+        data = first + b"z" * 70_000 + b"\r\nUniqueid: 9.9\r\n\r\n" + wire(NEWCHANNEL)
+        with caplog.at_level(logging.WARNING, logger="telephony.ami.parser"):
+            msgs = feed_all(data)
+        assert [(m.kind, m.name) for m in msgs][-1] == ("event", "Newchannel")
+        assert all(m.kind in ("event", "response") for m in msgs)
+        assert "character" in caplog.text
+
     def test_truncated_frame_at_link_end_stays_pending(self) -> None:
         parser = FrameParser()
         assert parser.feed(b"Event: Hangup\r\nUniqueid: 1.1\r\n") == []
