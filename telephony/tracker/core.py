@@ -5,9 +5,10 @@ the domain events it caused (``CallStarted``, ``CallAnswered``, ``CallBridged``,
 subscribers registered with ``subscribe`` receive them too.
 
 After a reconnect, ``mark()`` then ``resync(snapshot)`` with the ``CoreShowChannel`` items of a
-``CoreShowChannels`` action: calls the snapshot lacks (and that gave no sign of life since the mark)
-end with ``reason="resync"``; calls in the snapshot that the tracker does not know start with
-``resynced=True``; nothing is duplicated, and channels that hung up since the mark stay ended.
+``CoreShowChannels`` action: channels the snapshot lacks (and that gave no sign of life since the
+mark) are dropped, and calls left without channels end with ``reason="resync"``; calls in the
+snapshot that the tracker does not know start with ``resynced=True``; nothing is duplicated, and
+channels that hung up since the mark stay ended.
 
 Answered means: a channel other than the caller's own (or the other half of the caller's Local
 channel) reached the Up state, i.e. someone picked up. The caller's channel going Up only because the
@@ -62,7 +63,8 @@ class CallTracker:
         self._channels: dict[str, ChannelState] = {}
         self._bridges: dict[str, dict[str, ChannelState]] = {}
         self._ended: OrderedDict[str, None] = OrderedDict()  # recently hung-up uniqueids
-        self._ended_since_mark: set[str] = set()
+        self._ended_since_mark: set[str] = set()  # only while a resync is awaited
+        self._marked = False
         self._subscribers: list[CallEventHandler] = []
         self._handlers: dict[str, Callable[[Event, float | None, list[CallEvent]], None]] = {
             "Newchannel": self._on_newchannel,
@@ -98,9 +100,10 @@ class CallTracker:
 
     def mark(self) -> None:
         """Note the moment of a reconnect: what happens after it is live, not stale."""
-        for call in self._calls.values():
-            call.touched = False
+        for channel in self._channels.values():
+            channel.touched = False
         self._ended_since_mark.clear()
+        self._marked = True
 
     def resync(self, snapshot: Iterable[Event], now: float | None = None) -> list[CallEvent]:
         """Reconcile with the channels Asterisk reports (``CoreShowChannel`` events)."""
@@ -127,11 +130,12 @@ class CallTracker:
                 if channel.bridge_id != bridge_id:
                     self._enter_bridge(bridge_id, channel, now, out)
         for call in list(self._calls.values()):
-            if call.touched:
-                continue
             for uid in list(call.live):
-                if uid not in seen:
-                    self._hangup(call.channels[uid], None, "", now, out, reason="resync")
+                channel = call.channels[uid]
+                if uid not in seen and not channel.touched:
+                    self._hangup(channel, None, "", now, out, reason="resync")
+        self._marked = False
+        self._ended_since_mark.clear()
         self._publish(out)
         return out
 
@@ -241,7 +245,6 @@ class CallTracker:
                 self._announce(call, at, out, resynced=resynced)
         call.channels[uid] = channel
         call.live.add(uid)
-        call.touched = True
         self._check_answer(call, channel, at, out)
         return channel
 
@@ -269,9 +272,9 @@ class CallTracker:
         if linkedid and linkedid != channel.call_id and channel.live:
             self._move(channel, linkedid, at, out)
         _apply(channel, event)
+        channel.touched = True
         call = self._calls.get(channel.call_id)
         if call is not None and channel.live:
-            call.touched = True
             if channel is call.first:
                 if call.dialed in ("", "s") and channel.exten not in ("", "s"):
                     call.dialed = channel.exten  # originated calls start at "s", then enter the DID
@@ -290,7 +293,6 @@ class CallTracker:
             self._announce(call, at, out)
         call.channels[channel.uniqueid] = channel
         call.live.add(channel.uniqueid)
-        call.touched = True
         if old is not None:
             old.live.discard(channel.uniqueid)
             if not old.live:
@@ -353,7 +355,8 @@ class CallTracker:
         self._ended[uid] = None
         if len(self._ended) > _RECENTLY_ENDED:
             self._ended.popitem(last=False)
-        self._ended_since_mark.add(uid)
+        if self._marked:
+            self._ended_since_mark.add(uid)
         call = self._calls.get(channel.call_id)
         if call is None:
             return

@@ -44,6 +44,8 @@ class ChannelState:
     hangup_cause: int | None = None
     hangup_cause_text: str = ""
     live: bool = True
+    touched: bool = True
+    """Seen in a live event since the last ``mark()`` (a reconnect)."""
 
     def party(self) -> Party:
         return Party(self.name, self.uniqueid, self.number, self.caller_name)
@@ -62,8 +64,6 @@ class CallState:
     answered_at: float | None = None
     bridged: list[tuple[str, str]] = field(default_factory=list)
     dtmf: list[str] = field(default_factory=list)
-    touched: bool = True
-    """Seen in a live event since the last ``mark()`` (a reconnect)."""
     announced: bool = False
     """``CallStarted`` has been emitted."""
 

@@ -231,3 +231,29 @@ def test_given_a_caller_joins_an_app_queue_then_call_queued_names_queue_and_posi
     assert [(e.queue, e.position) for e in out if isinstance(e, CallQueued)] == [("fallback", 2)]
     assert isinstance(out[0], CallQueued) and out[0].call_id == "7.1"
     assert tracker.feed(chan("QueueCallerJoin", "9.9", "PJSIP/x-1", "", 6, Queue="q")) == []
+
+
+class TestResyncStaleChannels:
+    def test_a_channel_gone_during_the_outage_is_dropped_even_when_its_call_showed_life(self) -> None:
+        tracker = CallTracker()
+        simple_call(tracker)
+        tracker.mark()
+        # The caller's channel speaks between the login and the snapshot; the agent's hung up unseen.
+        tracker.feed(chan("Newexten", "1.1", "PJSIP/caller-1", "1.1", 6))
+        assert tracker.resync([snapshot_item("1.1", "PJSIP/caller-1", "1.1")]) == []
+        assert [p.channel for p in tracker.live_calls["1.1"].channels] == ["PJSIP/caller-1"]
+        out = tracker.feed(chan("Hangup", "1.1", "PJSIP/caller-1", "1.1", 6, Cause="16"))
+        assert [type(e) for e in out] == [CallEnded] and tracker.live_calls == {}
+
+    def test_hangups_are_remembered_for_the_resync_window_only(self) -> None:
+        tracker = CallTracker()
+        for n in range(50):
+            uid = f"{n}.1"
+            tracker.feed(chan("Newchannel", uid, f"PJSIP/c-{n}", uid, 4))
+            tracker.feed(chan("Hangup", uid, f"PJSIP/c-{n}", uid, 4, Cause="16"))
+        assert len(tracker._ended_since_mark) == 0  # no reconnect: nothing to remember for one
+        tracker.mark()
+        tracker.feed(chan("Newchannel", "x.1", "PJSIP/x-1", "x.1", 4))
+        tracker.feed(chan("Hangup", "x.1", "PJSIP/x-1", "x.1", 4, Cause="16"))
+        assert tracker.resync([snapshot_item("x.1", "PJSIP/x-1", "x.1")]) == []
+        assert tracker.live_calls == {} and len(tracker._ended_since_mark) == 0
