@@ -4,6 +4,8 @@
 - request validation → 422 with ``details.errors = [{"field": "body.name", "reason": ...}]`` and
   FastAPI's standard ``detail`` list beside it;
 - ``HTTPException`` (401, 403, 404, 429 ...) → its status, headers kept, ``detail`` kept too;
+- a value the database cannot take (an id beyond its integer range, a NUL character) → 422
+  ``invalid-value`` naming the path or query parameter when it is one;
 - anything else → 500 ``internal``, logged with its traceback.
 """
 
@@ -16,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tickets.errors import DomainError
@@ -71,6 +74,32 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(jsonable_encoder(body), status_code=exc.status_code, headers=exc.headers)
 
 
+# Ids are INTEGER columns: PostgreSQL's int4 is the narrowest range of the two backends.
+MAX_DB_INT = 2**31 - 1
+
+
+def _unstorable(value: str) -> bool:
+    number = value.strip().lstrip("+-")
+    return "\x00" in value or (number.isascii() and number.isdigit() and int(number) > MAX_DB_INT)
+
+
+async def _database_value_error(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refused (PostgreSQL ``DataError``, SQLite's ``OverflowError`` on a huge
+    integer) came from the request: 422, not 500."""
+    cause = exc.orig if isinstance(exc, StatementError) else exc
+    if not isinstance(exc, DataError) and not isinstance(cause, OverflowError):
+        return await _unhandled(request, exc)
+    params = [("path", k, str(v)) for k, v in request.path_params.items()]
+    params += [("query", k, v) for k, v in request.query_params.multi_items()]
+    field = next((f"{where}.{name}" for where, name, value in params if _unstorable(value)), None)
+    reason = "a number too large for an id or a NUL character"
+    log.info("refused a value on %s %s: %s", request.method, request.url.path, type(cause).__name__)
+    return JSONResponse(
+        error_body("invalid-value", f"{field or 'request'}: {reason}", {"field": field, "reason": reason}),
+        status_code=422,
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(error_body("internal", "internal server error"), status_code=500)
@@ -80,4 +109,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StatementError, _database_value_error)
+    app.add_exception_handler(OverflowError, _database_value_error)  # SQLite raises it unwrapped
     app.add_exception_handler(Exception, _unhandled)
