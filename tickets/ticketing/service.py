@@ -49,7 +49,7 @@ def ticket_number(ticket_type: TicketType, ticket_id: int) -> str:
 def get_ticket(session: Session, *, ref: int | str, for_update: bool = False) -> Ticket:
     """A ticket by id (``42``, ``"42"``) or number (``"REP-000042"``, any case)."""
     stmt = select(Ticket)
-    if isinstance(ref, int) or ref.isdigit():
+    if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
         stmt = stmt.where(Ticket.id == int(ref))
     else:
         stmt = stmt.where(Ticket.number == ref.strip().upper())

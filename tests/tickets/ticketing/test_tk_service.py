@@ -249,6 +249,13 @@ def test_comments_and_interaction_links(db_session, agent, rules):
         service.get_ticket(db_session, ref="REP-999999999")
 
 
+@pytest.mark.parametrize("ref", ["²", "٣", "１２"])
+def test_a_reference_of_non_ascii_digits_is_not_found_not_a_crash(db_session, ref):
+    # str.isdigit() is true for superscripts and other scripts' digits; int() refuses some of them.
+    with pytest.raises(NotFound):
+        service.get_ticket(db_session, ref=ref)
+
+
 def test_follow_up_completion_records_outcome_and_satisfaction(db_session, agent, rules):
     customer = make_customer(db_session)
     ticket = create(db_session, agent, rules, type="repair", customer_id=customer.id, subject="x")
