@@ -364,6 +364,8 @@ class AmiClient:
         except OSError as exc:
             raise AmiConnectionError(f"AMI connect to {s.host}:{s.port} failed: {exc}") from exc
         self._protocol = protocol
+        # A drop fails what waits for a reply at once (the login too), not after its timeout.
+        protocol.lost.add_done_callback(lambda _: self._fail_pending(ConnectionLost("AMI link lost")))
         await self._login(protocol)
         return protocol
 

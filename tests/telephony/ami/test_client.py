@@ -78,6 +78,16 @@ async def test_wrong_secret_fails_connect_with_authentication_failed(peer: FakeA
     assert not ami.connected
 
 
+async def test_link_dropped_during_login_fails_the_login_at_once_not_after_the_action_timeout(
+    peer: FakeAmi,
+) -> None:
+    peer.handlers["login"] = lambda conn, action: conn.drop()
+    ami = make_client(peer, action_timeout=30)
+    with pytest.raises(ConnectionLost):  # not ActionTimeout after 30 s
+        await ami.connect()
+    assert not ami.connected
+
+
 async def test_md5_login_uses_the_challenge(peer: FakeAmi) -> None:
     ami = AmiClient(make_client(peer).settings, auth="md5")
     await ami.connect()
