@@ -6,6 +6,7 @@ they ``flush()`` and leave the commit to the caller (the request or the job runn
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,12 +48,15 @@ def ticket_number(ticket_type: TicketType, ticket_id: int) -> str:
 
 
 def get_ticket(session: Session, *, ref: int | str, for_update: bool = False) -> Ticket:
-    """A ticket by id (``42``, ``"42"``) or number (``"REP-000042"``, any case)."""
+    """A ticket by id (``42``, ``"42"``) or number (``"REP-000042"``, any case; full-width characters
+    as a Chinese input method types them, ``"ＲＥＰ－０００４２"``, are read as their ASCII forms)."""
     stmt = select(Ticket)
+    if isinstance(ref, str):
+        ref = unicodedata.normalize("NFKC", ref).strip()
     if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
         stmt = stmt.where(Ticket.id == int(ref))
     else:
-        stmt = stmt.where(Ticket.number == ref.strip().upper())
+        stmt = stmt.where(Ticket.number == ref.upper())
     if for_update:
         stmt = stmt.with_for_update()
     ticket = session.scalars(stmt).first()

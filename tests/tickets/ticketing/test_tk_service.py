@@ -249,11 +249,20 @@ def test_comments_and_interaction_links(db_session, agent, rules):
         service.get_ticket(db_session, ref="REP-999999999")
 
 
-@pytest.mark.parametrize("ref", ["²", "٣", "１２"])
+@pytest.mark.parametrize("ref", ["²²²²²²²²²", "٣٣٣٣٣٣٣٣٣", "⑨⑨⑨⑨⑨⑨⑨⑨⑨"])
 def test_a_reference_of_non_ascii_digits_is_not_found_not_a_crash(db_session, ref):
     # str.isdigit() is true for superscripts and other scripts' digits; int() refuses some of them.
     with pytest.raises(NotFound):
         service.get_ticket(db_session, ref=ref)
+
+
+def test_full_width_ticket_references_find_the_ticket(db_session, agent, rules):
+    ticket = create(db_session, agent, rules, type="inquiry", customer_id=make_customer(db_session).id,
+                    subject="全角编号")
+    wide = str.maketrans("0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                         "０１２３４５６７８９－ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ")
+    assert service.get_ticket(db_session, ref=ticket.number.translate(wide)).id == ticket.id
+    assert service.get_ticket(db_session, ref=str(ticket.id).translate(wide)).id == ticket.id
 
 
 def test_follow_up_completion_records_outcome_and_satisfaction(db_session, agent, rules):
