@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from config.settings import CONFIG_DIR, Settings
+from telephony.pbx.errors import PbxError
 from telephony.pbx.layout import PbxLayout
 
 TEMPLATES_DIR = CONFIG_DIR / "asterisk"
@@ -145,7 +146,12 @@ class RenderContext:
 
 
 def render_context(settings: Settings, layout: PbxLayout) -> RenderContext:
-    """Template variables from settings: AMI user, secret and port; where Asterisk reaches FastAGI."""
+    """Template variables from settings: AMI user, secret and port; where Asterisk reaches FastAGI.
+
+    ``PbxError`` when the AMI user or secret cannot be written to manager.conf as they are.
+    """
+    _check_config_value("ami.username (CC_AMI__USERNAME)", settings.ami.username, "[];")
+    _check_config_value("ami.secret (CC_AMI__SECRET)", settings.ami.secret, ";")
     return RenderContext(
         root_dir=str(layout.root_dir),
         run_dir=str(layout.run_in_root),
@@ -156,6 +162,17 @@ def render_context(settings: Settings, layout: PbxLayout) -> RenderContext:
         agi_host=_reachable_host(settings.agi.host),
         agi_port=settings.agi.port,
     )
+
+
+def _check_config_value(name: str, value: str, forbidden: str) -> None:
+    """Asterisk's config parser starts a comment at ``;``, ends a section name at ``]`` and trims
+    surrounding blanks: such a value would silently differ from what our AMI client sends."""
+    bad = sorted({c for c in value if c in forbidden or c in "\r\n"})
+    if bad or value != value.strip():
+        what = f"the characters {''.join(bad)!r}" if bad else "leading or trailing blanks"
+        raise PbxError(
+            f"{name} holds {what}, which the bundled PBX's manager.conf cannot hold: choose another"
+        )
 
 
 def _reachable_host(host: str) -> str:

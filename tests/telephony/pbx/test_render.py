@@ -126,6 +126,24 @@ def test_run_dir_inside_the_root_is_used_as_it_is(tmp_path: Path) -> None:
     assert layout.run_dir == cache / "root" / "srv" / "x"
 
 
+@pytest.mark.parametrize(
+    ("ami", "message"),
+    [
+        ({"secret": "abc;def"}, "ami.secret .*';'"),
+        ({"secret": "abc "}, "ami.secret .*blanks"),
+        ({"username": "cc]user"}, "ami.username .*']'"),
+    ],
+)
+def test_ami_login_that_manager_conf_would_garble_is_one_clear_error(
+    tmp_path: Path, ami: dict[str, str], message: str
+) -> None:
+    settings = load_settings(
+        ami={"username": "ccuser", "secret": "s3cret", **ami}, pbx={"cache_dir": str(tmp_path / "cache")}
+    )
+    with pytest.raises(PbxError, match=message):
+        render_context(settings, PbxLayout.from_settings(settings))
+
+
 def test_run_dir_that_is_a_real_folder_outside_the_root_is_refused(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     settings = load_settings(pbx={"cache_dir": str(tmp_path / "c"), "run_dir": str(tmp_path / "taken")})
