@@ -431,7 +431,10 @@ class AmiClient:
 
     def _on_raw(self, data: bytes) -> None:
         for listener in self._raw_listeners:
-            listener(data)
+            try:
+                listener(data)
+            except Exception:  # raised inside data_received, it would close the link
+                log.exception("AMI: raw listener %r failed", listener)
 
     # -- for tests and tools ---------------------------------------------------------------
 

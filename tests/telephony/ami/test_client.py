@@ -333,6 +333,26 @@ async def test_malformed_traffic_is_skipped_and_the_link_survives(peer: FakeAmi,
     assert client.generation == 1
 
 
+async def test_a_failing_raw_listener_is_logged_and_the_link_survives(
+    peer: FakeAmi, caplog: pytest.LogCaptureFixture
+) -> None:
+    ami = make_client(peer)
+    seen: list[bytes] = []
+
+    def broken_recorder(data: bytes) -> None:
+        raise OSError("disk full")
+
+    ami.add_raw_listener(broken_recorder)
+    ami.add_raw_listener(seen.append)
+    await ami.connect()
+    try:
+        assert (await ami.ping()).success
+        assert ami.generation == 1 and seen
+        assert "raw listener" in caplog.text
+    finally:
+        await ami.close()
+
+
 async def test_close_fails_pending_and_stops_reconnecting(peer: FakeAmi) -> None:
     ami = make_client(peer)
     await ami.connect()
