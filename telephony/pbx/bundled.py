@@ -73,6 +73,7 @@ class BundledPbx:
         """Stop this instance's Asterisk (whole process group). False when it was not running."""
         if not self.layout.run_dir.exists():
             return False
+        require_root_user()  # its lock file and its processes belong to root
         with locked(self.layout.run_dir / "callcenter.lock", RUN_LOCK_TIMEOUT):
             return process.stop(self.layout)
 

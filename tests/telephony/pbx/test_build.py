@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from telephony.pbx import build
+from config.settings import load_settings
+from telephony.pbx import BundledPbx, build
 from telephony.pbx.build import ensure_root, read_marker
 from telephony.pbx.errors import PbxError
 
@@ -25,6 +26,16 @@ def test_not_root_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(PbxError, match="needs root"):
         ensure_root(tmp_path, "sid")
+
+
+def test_down_when_not_root_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pbx = BundledPbx(
+        load_settings(pbx={"cache_dir": str(tmp_path), "run_dir": str(tmp_path / "root" / "run")})
+    )
+    pbx.layout.run_dir.mkdir(parents=True)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(PbxError, match="needs root"):
+        pbx.down()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the build needs root")
