@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -53,10 +54,28 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(jsonable_encoder(exc.to_dict()), status_code=exc.status_code)
 
 
+MAX_ECHOED_CHARS = 200
+
+
+def _echoable(value: Any) -> Any:
+    """The refused input as JSON can carry it: infinities as text, long strings cut short."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str) and len(value) > MAX_ECHOED_CHARS:
+        return value[:MAX_ECHOED_CHARS] + "…"
+    if isinstance(value, dict):
+        return {k: _echoable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_echoable(v) for v in value]
+    return value
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     raw = list(exc.errors())
     for error in raw:
+        if isinstance(error, dict) and "input" in error:
+            error["input"] = _echoable(error["input"])
         if isinstance(error, dict) and error.get("loc", ())[-1:] == ("password",):
             error["input"] = "***"
     fields = [{"field": field_name(e.get("loc", ())), "reason": e.get("msg", "invalid")} for e in raw]

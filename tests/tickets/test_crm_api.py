@@ -51,6 +51,15 @@ def test_validation_errors_are_422_naming_the_field(crm_client: CrmClient) -> No
     assert bad_tier.status_code == 422 and "tier" in bad_tier.text
     bad_lookup = crm_client.get("/api/customers/lookup", params={"phone": "abc"})
     assert bad_lookup.status_code == 422 and bad_lookup.json()["details"]["field"] == "phone"
+    # JSON has no infinity: 1e400 parses as one, would be stored and read back as null.
+    json_type = {"content-type": "application/json"}
+    for score in ("1e400", '"inf"', '"NaN"'):
+        body = '{"display_name": "X", "value_score": ' + score + "}"
+        infinite = crm_client.post("/api/customers", content=body, headers=json_type)
+        assert infinite.status_code == 422 and "body.value_score" in infinite.text, infinite.text
+    huge = crm_client.post("/api/customers", json={"display_name": "王" * 100_000})
+    assert huge.status_code == 422 and "body.display_name" in huge.text
+    assert len(huge.content) < 5_000  # the refused input is not echoed back whole
 
 
 def test_unknown_customer_is_404_with_an_error_id(crm_client: CrmClient) -> None:

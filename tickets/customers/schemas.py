@@ -59,7 +59,7 @@ class CustomerCreate(BaseModel):
     display_name: Name
     company: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     tier: Tier = "standard"
-    value_score: float = Field(0.0, ge=0)
+    value_score: float = Field(0.0, ge=0, allow_inf_nan=False)
     segment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     preferred_language: Language = "zh"
     tags: list[Tag] = Field(default_factory=list, max_length=50)
@@ -80,7 +80,7 @@ class CustomerUpdate(BaseModel):
     display_name: Name | None = None
     company: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     tier: Tier | None = None
-    value_score: float | None = Field(None, ge=0)
+    value_score: float | None = Field(None, ge=0, allow_inf_nan=False)
     segment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
     preferred_language: Language | None = None
     tags: list[Tag] | None = Field(None, max_length=50)
