@@ -23,7 +23,7 @@ from tickets.customers.service import (
     update_customer,
 )
 from tickets.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tickets.models import Asset, ContactPoint, Customer, FollowUpTask, Interaction, Ticket
+from tickets.models import Asset, ContactPoint, Customer, FollowUpTask, Interaction, Ticket, TicketChange
 
 NewCustomer = Callable[..., Customer]
 
@@ -230,6 +230,15 @@ def test_merge_moves_every_history_to_the_survivor(db_session: Session, new_cust
         for ids in (kept, moved):
             row = db_session.get(model, ids[key])
             assert row is not None and row.customer_id == survivor.id, (model, key)
+
+    # the moved ticket's audit history tells who moved it from which customer, and when
+    moves = select(TicketChange).where(TicketChange.field == "customer_id")
+    [change] = db_session.scalars(moves.where(TicketChange.ticket_id == moved["ticket"])).all()
+    assert (change.actor, change.old_value, change.new_value) == (
+        SUPERVISOR.username, str(duplicate.id), str(survivor.id)
+    )
+    assert change.at.tzinfo is not None
+    assert db_session.scalars(moves.where(TicketChange.ticket_id == kept["ticket"])).all() == []
 
     d = get_customer(db_session, customer_id=duplicate.id)
     assert d.merged_into_id == survivor.id and d.merged_by == SUPERVISOR.username and d.merged_at is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, type_coerce, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -21,6 +21,8 @@ from tickets.models import (
     FollowUpTask,
     Interaction,
     Ticket,
+    TicketChange,
+    UTCDateTime,
 )
 from tickets.phones import normalize_phone
 
@@ -268,6 +270,8 @@ def merge_customers(session: Session, *, survivor_id: int, duplicate_id: int, ac
 
     _move_contact_points(survivor, duplicate)
     session.flush()
+    now = datetime.now(UTC)
+    _audit_moved_tickets(session, survivor_id=survivor_id, duplicate_id=duplicate_id, actor=actor, at=now)
     for model in (Asset, Interaction, Ticket, FollowUpTask):
         session.execute(
             update(model)
@@ -283,7 +287,6 @@ def merge_customers(session: Session, *, survivor_id: int, duplicate_id: int, ac
         .execution_options(synchronize_session="fetch")
     )
     _fold_profile(survivor, duplicate)
-    now = datetime.now(UTC)
     duplicate.merged_into_id = survivor.id
     duplicate.merged_at = now
     duplicate.merged_by = actor.username
@@ -291,6 +294,22 @@ def merge_customers(session: Session, *, survivor_id: int, duplicate_id: int, ac
     session.flush()
     session.expire(survivor, ["assets"])
     return survivor
+
+
+def _audit_moved_tickets(
+    session: Session, *, survivor_id: int, duplicate_id: int, actor: Actor, at: datetime
+) -> None:
+    """One audit row per ticket that changes customer, so the ticket's history shows the merge."""
+    rows = select(
+        Ticket.id,
+        literal(actor.username),
+        literal(at, UTCDateTime()),
+        literal("customer_id"),
+        literal(str(duplicate_id)),
+        literal(str(survivor_id)),
+    ).where(Ticket.customer_id == duplicate_id)
+    columns = ["ticket_id", "actor", "at", "field", "old_value", "new_value"]
+    session.execute(insert(TicketChange).from_select(columns, rows))
 
 
 def _move_contact_points(survivor: Customer, duplicate: Customer) -> None:
