@@ -225,3 +225,24 @@ def test_every_endpoint_needs_an_actor(crm_client: CrmClient) -> None:
         assert crm_client.get(path).status_code == 401
     crm_client.act_as(AGENT)
     assert crm_client.get("/api/customers").status_code == 200
+
+
+def test_an_interaction_whose_times_run_backwards_is_422_naming_the_field(crm_client: CrmClient) -> None:
+    call = {"channel": "phone", "address": "13800138000", "started_at": "2026-01-01T10:00:00+08:00"}
+    early = {**call, "answered_at": "2026-01-01T01:59:00Z"}
+    answered_first = crm_client.post("/api/interactions", json=early)
+    assert answered_first.status_code == 422, answered_first.text
+    assert answered_first.json()["details"]["errors"][0]["field"] == "body.answered_at"
+    ended_first = crm_client.post(
+        "/api/interactions",
+        json={**call, "answered_at": "2026-01-01T02:00:05Z", "ended_at": "2026-01-01T10:00:04+08:00"},
+    )
+    assert ended_first.status_code == 422
+    assert ended_first.json()["details"]["errors"][0]["field"] == "body.ended_at"
+    # the same instants written in other zones are in order
+    fine = crm_client.post(
+        "/api/interactions",
+        json={**call, "answered_at": "2026-01-01T02:00:05Z", "ended_at": "2026-01-01T11:01:05+09:00"},
+    )
+    assert fine.status_code == 201, fine.text
+    assert (fine.json()["wait_seconds"], fine.json()["talk_seconds"]) == (5, 60)

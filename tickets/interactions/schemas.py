@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 Channel = Literal["phone", "web", "email"]
 Direction = Literal["inbound", "outbound"]
@@ -43,6 +51,17 @@ class InteractionCreate(BaseModel):
     notes: str | None = Field(None, max_length=20_000)
     survey_score: Score | None = None
     recording_ref: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    @field_validator("answered_at", "ended_at")
+    @classmethod
+    def _in_order(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        """started_at ≤ answered_at ≤ ended_at, for the times that are given."""
+        earlier = ("started_at", "answered_at") if info.field_name == "ended_at" else ("started_at",)
+        for name in earlier:
+            other = info.data.get(name)
+            if value is not None and other is not None and value < other:
+                raise ValueError(f"must not be before {name}")
+        return value
 
 
 class InteractionUpdate(BaseModel):
