@@ -13,9 +13,11 @@ import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from sqlalchemy.exc import IntegrityError
 
 from tickets.actors import Actor
 from tickets.deps import ActorDep, SessionDep
+from tickets.errors import Conflict
 from tickets.intake.schemas import WebIntake, WebIntakeResult
 from tickets.intake.web import submit_web_intake
 from tickets.ticketing.deps import RulesDep
@@ -66,7 +68,15 @@ def web_intake(
     data: WebIntake, session: SessionDep, actor: IntakeActorDep, rules: RulesDep, response: Response
 ) -> WebIntakeResult:
     """A contact request or complaint from the website; returns the ticket number to show the customer."""
-    result = submit_web_intake(session, data=data, actor=actor, rules=rules)
+    try:
+        result = submit_web_intake(session, data=data, actor=actor, rules=rules)
+    except (IntegrityError, Conflict):
+        if not data.reference:
+            raise
+        # The same reference was stored concurrently (a double click, a retried POST) between the
+        # check and the insert: start again in a fresh transaction, which returns that submission.
+        session.rollback()
+        result = submit_web_intake(session, data=data, actor=actor, rules=rules)
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     return result

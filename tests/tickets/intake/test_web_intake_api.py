@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -172,3 +173,20 @@ def test_an_empty_intake_key_setting_turns_the_key_off(db_url: str) -> None:
         for key in ("", "anything"):
             resp = client.post("/api/intake/web", headers={"X-Intake-Key": key}, json=body(phone=mobile()))
             assert resp.status_code == 401
+
+
+def test_the_same_reference_posted_concurrently_is_one_ticket_and_never_a_500(api_client: TestClient) -> None:
+    # A double-click or a retried POST from the website backend: the requests race past the check.
+    ref = f"form-{uuid.uuid4().hex}"
+    payload = body(phone=mobile(), reference=ref)
+
+    def post(_: int) -> Any:
+        return api_client.post("/api/intake/web", headers={"X-Intake-Key": KEY}, json=payload)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(post, range(6)))
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [201], [r.text for r in responses]
+    assert len({r.json()["ticket_number"] for r in responses}) == 1
+    with db(api_client) as session:
+        stored = session.scalars(select(Interaction).where(Interaction.external_id == f"web:{ref}")).all()
+        assert len(stored) == 1
