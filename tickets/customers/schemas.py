@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -19,32 +20,29 @@ Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 Language = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 
 
-def _phones(values: list[str] | None) -> list[str] | None:
+def _normalized(
+    values: list[str] | None, normalize: Callable[..., str], field: str
+) -> list[str] | None:
+    """Each value normalized (errors name ``field[i]``), duplicates dropped, order kept."""
     if values is None:
         return None
     out: list[str] = []
     for i, raw in enumerate(values):
         try:
-            number = normalize_phone(raw, field=f"phones[{i}]")
+            value = normalize(raw, field=f"{field}[{i}]")
         except InvalidInput as exc:
             raise ValueError(exc.message) from exc
-        if number not in out:
-            out.append(number)
+        if value not in out:
+            out.append(value)
     return out
+
+
+def _phones(values: list[str] | None) -> list[str] | None:
+    return _normalized(values, normalize_phone, "phones")
 
 
 def _emails(values: list[str] | None) -> list[str] | None:
-    if values is None:
-        return None
-    out: list[str] = []
-    for i, raw in enumerate(values):
-        try:
-            address = normalize_email(raw, field=f"emails[{i}]")
-        except InvalidInput as exc:
-            raise ValueError(exc.message) from exc
-        if address not in out:
-            out.append(address)
-    return out
+    return _normalized(values, normalize_email, "emails")
 
 
 def _tags(values: list[str] | None) -> list[str] | None:
