@@ -46,8 +46,11 @@ class Message(Mapping[str, str]):
         self._nl = nl
 
     @classmethod
-    def from_pairs(cls, pairs: list[tuple[str, str]]) -> Message:
-        """Build a message from ordered ``(key, value)`` pairs, keeping repeated keys."""
+    def from_pairs(cls, pairs: list[tuple[str, str]], kind: str | None = None) -> Message:
+        """Build a message from ordered ``(key, value)`` pairs, keeping repeated keys.
+
+        Without ``kind``, the first key decides it (``Event``, ``Response``, else a banner).
+        """
         headers: dict[str, str] = {}
         multi: dict[str, list[str]] | None = None
         for key, value in pairs:
@@ -57,8 +60,9 @@ class Message(Mapping[str, str]):
                 multi.setdefault(key, [headers[key]]).append(value)
             else:
                 headers[key] = value
-        first = pairs[0][0] if pairs else ""
-        kind = EVENT if first == "Event" else RESPONSE if first == "Response" else BANNER
+        if kind is None:
+            first = pairs[0][0] if pairs else ""
+            kind = EVENT if first == "Event" else RESPONSE if first == "Response" else BANNER
         return cls(kind, headers, multi)
 
     @classmethod

@@ -6,10 +6,22 @@ UTF-8 only once complete, so a multi-byte caller name split across TCP reads arr
 invalid UTF-8 is replaced and logged. Malformed input (a line without a colon, a frame that is
 neither event nor response, over-long lines, binary junk) is logged and skipped.
 
-The hot path per frame is a prefix test and two C-level counts: a frame whose every line holds
-exactly one ``": "`` becomes a ``Message`` over its text (lookups search the text; the header table
-is built on first need). Other frames (values containing ``": "``, malformed lines, over-long
-lines, ``Response: Follows``) take the careful line-by-line path, which logs what it drops.
+Line endings are read per line: CRLF (what Asterisk sends) and LF alone (captures, hand-written
+peers) may be mixed, even inside one frame; a blank line (``\\n\\n`` or ``\\n\\r\\n``) ends a frame.
+A lone CR is an ordinary character of its line. The bytes held between reads are never rewritten.
+
+The hot path per read is two C-level counts that tell a pure CRLF (or pure LF) read from a mixed
+one, and per frame a prefix test and two counts: a frame whose every line holds exactly one
+``": "`` becomes a ``Message`` over its text (lookups search the text; the header table is built on
+first need). Other frames (values containing ``": "``, malformed lines, over-long lines, headers
+before the ``Event:`` line, ``Response: Follows``) take the careful line-by-line path, which logs
+what it drops. A mixed read is normalised to LF for parsing only.
+
+``Response: Follows`` (the Command reply before Asterisk 14) spans blank lines until
+``--END COMMAND--``. Asterisk 22 never sends it (Command replies are ``Success`` with ``Output:``
+headers), so a Follows body is bounded: a frame whose first line starts a message (``Event:``,
+``Response:``) ends it, and so does growing past the frame limit; the body so far is delivered
+(logged) and nothing after it is held back.
 """
 
 from __future__ import annotations
@@ -28,6 +40,8 @@ MAX_FRAME: Final = 256 * 1024
 
 BANNER_PREFIX: Final = b"Asterisk Call Manager/"
 END_COMMAND: Final = "--END COMMAND--"
+_FOLLOWS: Final = "Response: Follows"
+_STARTS: Final = ("Event:", "Response:")
 _FOLLOWS_HEADERS: Final = frozenset({"Response", "Privilege", "ActionID", "Message"})
 _SHOWN: Final = 120
 
@@ -37,46 +51,101 @@ def _preview(text: str | bytes) -> str:
     return shown + (f"... ({len(text)} chars)" if len(text) > _SHOWN else "")
 
 
+class _Follows:
+    """The frames of a ``Response: Follows`` body not yet closed by ``--END COMMAND--``."""
+
+    __slots__ = ("frames", "size")
+
+    def __init__(self, frame: str) -> None:
+        self.frames = [frame]
+        self.size = len(frame)
+
+    def add(self, frame: str) -> None:
+        self.frames.append(frame)
+        self.size += len(frame) + 2
+
+    def message(self) -> Message:
+        return _parse_follows("\n\n".join(self.frames))
+
+
 def parse_frames(buf: bytes, *, max_line: int = MAX_LINE) -> tuple[list[Message], bytes]:
     """Parse every complete message in ``buf``; return them and the bytes of the unfinished rest.
 
-    CRLF and LF-only line endings are both accepted.
+    CRLF and LF-only line endings are both accepted, per line. An unclosed ``Response: Follows``
+    body at the end is returned in the rest (as UTF-8 text) for the next call.
     """
-    messages: list[Message] = []
-    if buf.startswith(BANNER_PREFIX):
-        end = buf.find(b"\n")
-        if end < 0:
-            return messages, buf
-        messages.append(Message.banner(buf[:end].decode("utf-8", "replace").strip()))
-        buf = buf[end + 1 :]
-    # Asterisk sends CRLF; captures and hand-written peers may use LF only.
-    if b"\r\n" in buf:
-        nl, blank_b, blank = "\r\n", b"\r\n\r\n", "\r\n\r\n"
-    else:
-        nl, blank_b, blank = "\n", b"\n\n", "\n\n"
-    cut = buf.rfind(blank_b)
-    if cut < 0:
-        return messages, buf
-    rest = buf[cut + len(blank_b) :]
-    complete = buf[:cut]
+    messages, rest, follows = _parse(buf, max_line, MAX_FRAME, None)
+    if follows is not None:
+        rest = ("\n\n".join(follows.frames) + "\n\n").encode("utf-8") + rest
+    return messages, rest
+
+
+def _split(buf: bytes) -> tuple[list[str], str, bytes] | None:
+    """The complete frames of ``buf`` (decoded), their line break, and the raw unfinished rest."""
+    lf = buf.count(b"\n")
+    if not lf:
+        return None
+    crlf = buf.count(b"\r\n")
+    if crlf == lf or not crlf:  # one line ending throughout (the usual case): split as it is
+        nl, blank_b = ("\r\n", b"\r\n\r\n") if crlf else ("\n", b"\n\n")
+        cut = buf.rfind(blank_b)
+        if cut < 0:
+            return None
+        complete, rest = buf[:cut], buf[cut + len(blank_b) :]
+    else:  # mixed: normalise a copy to LF; the rest stays as received
+        end = max(buf.rfind(b"\n\n") + 2, buf.rfind(b"\n\r\n") + 3)
+        if end < 2:
+            return None
+        last_nl = end - 2 if buf[end - 2] == 0x0A else end - 3  # the last line's own "\n"
+        nl, blank_b = "\n", b"\n\n"
+        complete, rest = buf[: last_nl + 1].replace(b"\r\n", b"\n")[:-1], buf[end:]
+    blank = nl + nl
     try:
         frames = complete.decode("utf-8").split(blank)
     except UnicodeDecodeError:
         frames = [_decode(raw) for raw in complete.split(blank_b)]
+    return frames, nl, rest
+
+
+def _parse(
+    buf: bytes, max_line: int, max_frame: int, follows: _Follows | None
+) -> tuple[list[Message], bytes, _Follows | None]:
+    messages: list[Message] = []
+    if buf.startswith(BANNER_PREFIX):
+        end = buf.find(b"\n")
+        if end < 0:
+            return messages, buf, follows
+        messages.append(Message.banner(buf[:end].decode("utf-8", "replace").strip()))
+        buf = buf[end + 1 :]
+    split = _split(buf)
+    if split is None:
+        return messages, buf, follows
+    frames, nl, rest = split
     append = messages.append
-    follows: list[str] | None = None
     for frame in frames:
         if follows is not None:
-            follows.append(frame)
-            if END_COMMAND in frame:
-                _append_opt(messages, _parse_follows(blank.join(follows)))
-                follows = None
-            continue
+            if not frame.lstrip("\r\n").startswith(_STARTS):
+                follows.add(frame)
+                if END_COMMAND in frame:
+                    append(follows.message())
+                    follows = None
+                elif follows.size > max_frame:
+                    log.warning("AMI: a 'Response: Follows' body passed %d bytes; delivered as is", max_frame)
+                    append(follows.message())
+                    follows = None
+                continue
+            log.warning(
+                "AMI: a 'Response: Follows' without %s was ended by the next message: %s",
+                END_COMMAND,
+                _preview(follows.frames[0]),
+            )
+            append(follows.message())
+            follows = None
         if not frame:
             continue
         if frame.startswith("Event: "):
             kind: str | None = EVENT
-        elif frame.startswith("Response: ") and not frame.startswith("Response: Follows"):
+        elif frame.startswith("Response: ") and not frame.startswith(_FOLLOWS):
             kind = RESPONSE
         else:
             kind = None
@@ -84,18 +153,13 @@ def parse_frames(buf: bytes, *, max_line: int = MAX_LINE) -> tuple[list[Message]
         if kind is not None and len(frame) <= max_line and frame.count(": ") == frame.count("\n") + 1:
             append(Message(kind, None, None, frame, nl))
             continue
-        if frame.startswith("Response: Follows") and END_COMMAND not in frame:
-            follows = [frame]
+        if frame.startswith(_FOLLOWS) and END_COMMAND not in frame:
+            follows = _Follows(frame)
             continue
-        _append_opt(messages, _parse_careful(frame, max_line))
-    if follows is not None:
-        rest = (blank.join(follows) + blank).encode("utf-8") + rest
-    return messages, rest
-
-
-def _append_opt(messages: list[Message], msg: Message | None) -> None:
-    if msg is not None:
-        messages.append(msg)
+        parsed = _parse_careful(frame, max_line)
+        if parsed is not None:
+            append(parsed)
+    return messages, rest, follows
 
 
 def _decode(raw: bytes) -> str:
@@ -107,20 +171,22 @@ def _decode(raw: bytes) -> str:
 
 
 def _parse_careful(frame: str, max_line: int) -> Message | None:
-    """Parse one frame line by line, skipping what is malformed."""
+    """Parse one frame line by line, skipping what is malformed.
+
+    Headers before the ``Event:`` / ``Response:`` line are kept in wire order (as panoramisk
+    does); the first such line decides the kind.
+    """
     lines = frame.replace("\r\n", "\n").strip("\n").split("\n")
-    glued = _glued_start(lines[0])
-    if glued > 0:  # junk glued to the start of a message, e.g. binary noise without a line break
-        log.warning("AMI: skipped junk before a message: %s", _preview(lines[0][:glued]))
-        lines[0] = lines[0][glued:]
-    start = 0
-    while start < len(lines) and not lines[start].startswith(("Event:", "Response:")):
-        start += 1
-    if start == len(lines):
+    start = _first_start(lines)
+    if start < 0:
+        glued = _glued_start(lines[0])
+        if glued > 0:  # junk glued to the start of a message, e.g. binary noise without a line break
+            log.warning("AMI: skipped junk before a message: %s", _preview(lines[0][:glued]))
+            lines[0] = lines[0][glued:]
+            start = 0
+    if start < 0:
         log.warning("AMI: skipped a frame that is neither event nor response: %s", _preview(frame))
         return None
-    if start:
-        log.warning("AMI: skipped junk before a message: %s", _preview("\n".join(lines[:start])))
     if len(lines[start]) > max_line:  # the line naming the message: without it, nothing to keep
         log.warning(
             "AMI: dropped a message whose first line has %d characters: %s",
@@ -128,27 +194,37 @@ def _parse_careful(frame: str, max_line: int) -> Message | None:
             _preview(lines[start]),
         )
         return None
-    if lines[start].startswith("Response: Follows"):
+    if lines[start].startswith(_FOLLOWS):
         return _parse_follows("\n".join(lines[start:]))
     pairs: list[tuple[str, str]] = []
-    for line in lines[start:]:
+    for index, line in enumerate(lines):
         if len(line) > max_line:
             log.warning("AMI: dropped a %d-character header line: %s", len(line), _preview(line))
             continue
         key, sep, value = line.partition(":")
         key = key.strip()
-        if not sep or not key:
+        if not sep or not key or (index < start and not _plain_key(key)):
             if line.strip():
                 log.warning("AMI: dropped a line without 'Key: value': %s", _preview(line))
             continue
         pairs.append((key, value[1:] if value.startswith(" ") else value))
-    return Message.from_pairs(pairs)
+    return Message.from_pairs(pairs, EVENT if lines[start].startswith("Event:") else RESPONSE)
+
+
+def _first_start(lines: list[str]) -> int:
+    for index, line in enumerate(lines):
+        if line.startswith(_STARTS):
+            return index
+    return -1
+
+
+def _plain_key(key: str) -> bool:
+    """A header name as Asterisk writes them (printable ASCII, no blank): junk lines are not."""
+    return key.isascii() and key.isprintable() and " " not in key
 
 
 def _glued_start(line: str) -> int:
     """Where ``Event: ``/``Response: `` starts after non-header junk on the same line, else -1."""
-    if line.startswith(("Event:", "Response:")):
-        return -1
     for marker in ("Event: ", "Response: "):
         at = line.find(marker)
         if at > 0 and not line[at - 1].isalnum():
@@ -178,7 +254,16 @@ def _parse_follows(text: str) -> Message:
             pairs.append(("Output", line))
         if done:
             break
-    return Message.from_pairs(pairs)
+    return Message.from_pairs(pairs, RESPONSE)
+
+
+def _after_blank_line(buf: bytes) -> int:
+    """The index just after the first blank line (either line ending) in ``buf``, else -1."""
+    lf = buf.find(b"\n\n")
+    crlf = buf.find(b"\n\r\n")
+    if crlf >= 0 and (lf < 0 or crlf < lf):
+        return crlf + 3
+    return lf + 2 if lf >= 0 else -1
 
 
 class FrameParser:
@@ -188,7 +273,7 @@ class FrameParser:
     line, so one runaway message cannot exhaust memory or stall the link.
     """
 
-    __slots__ = ("_discarding", "_rest", "banner", "max_frame", "max_line")
+    __slots__ = ("_discarding", "_follows", "_rest", "banner", "max_frame", "max_line")
 
     def __init__(self, *, max_line: int = MAX_LINE, max_frame: int = MAX_FRAME) -> None:
         self.max_line = max_line
@@ -196,24 +281,25 @@ class FrameParser:
         self.banner: str | None = None
         self._rest = b""
         self._discarding = False
+        self._follows: _Follows | None = None
 
     def feed(self, data: bytes) -> list[Message]:
         if self._discarding:
             buf = self._rest + data
-            normal = buf.replace(b"\r\n", b"\n")
-            end = normal.find(b"\n\n")
+            end = _after_blank_line(buf)
             if end < 0:
-                self._rest = buf[-3:]
+                self._rest = buf[-2:]  # enough to find a blank line split across reads
                 return []
             self._discarding = False
             log.warning("AMI: resynchronised after an oversized frame")
-            data = normal[end + 2 :]
+            data = buf[end:]
             self._rest = b""
-        messages, rest = parse_frames(self._rest + data, max_line=self.max_line)
+        buf = self._rest + data
+        messages, rest, self._follows = _parse(buf, self.max_line, self.max_frame, self._follows)
         if len(rest) > self.max_frame:
             log.warning("AMI: dropping an unfinished frame over %d bytes: %s", self.max_frame, _preview(rest))
             self._discarding = True
-            rest = rest[-3:]
+            rest = rest[-2:]
         self._rest = rest
         if messages and self.banner is None and messages[0].kind == "banner":
             self.banner = messages[0]["Banner"]
@@ -221,5 +307,5 @@ class FrameParser:
 
     @property
     def pending(self) -> int:
-        """Bytes held for an unfinished frame."""
-        return len(self._rest)
+        """Bytes held for an unfinished frame (an unclosed ``Response: Follows`` body included)."""
+        return len(self._rest) + (self._follows.size if self._follows is not None else 0)

@@ -305,3 +305,90 @@ class TestPanoramiskCaptures:
         msgs = parser.feed(raw)
         assert msgs[-1].name == "ContactStatusDetail"
         assert parser.pending > 0  # EndpointDetailComplete has no closing blank line in the file
+
+
+def ping_reply(action_id: str) -> bytes:
+    return wire([("Response", "Success"), ("ActionID", action_id), ("Ping", "Pong")])
+
+
+class TestHostileFraming:
+    """Issue 10 §5: findings from fuzzing the client over TCP."""
+
+    def test_given_a_stray_follows_never_closed_when_a_reply_follows_then_the_reply_is_not_held(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        stray = b"Response: Follows\r\nPrivilege: Command\r\nActionID: c-9\r\nsome output\r\n\r\n"
+        parser = FrameParser()
+        with caplog.at_level(logging.WARNING, logger="telephony.ami.parser"):
+            out = parser.feed(stray) + parser.feed(ping_reply("p-1") + wire(NEWCHANNEL))
+        assert [(m.kind, m.name) for m in out] == [
+            ("response", "Follows"),
+            ("response", "Success"),
+            ("event", "Newchannel"),
+        ]
+        assert out[0].action_id == "c-9" and out[0].getall("Output") == ["some output"]
+        assert out[1].action_id == "p-1" and out[2].pairs() == NEWCHANNEL
+        assert parser.pending == 0
+        assert "--END COMMAND--" in caplog.text
+
+    def test_given_a_stray_follows_then_junk_frames_then_an_event_the_event_ends_it(self) -> None:
+        data = b"Response: Follows\r\n\r\njunk one\r\n\r\n\x00\x01\r\n\r\n" + wire(NEWCHANNEL)
+        msgs = feed_all(data, chunks=[3, 17, 5])
+        assert [m.name for m in msgs] == ["Follows", "Newchannel"]
+        assert msgs[1].pairs() == NEWCHANNEL
+
+    def test_given_a_stray_follows_growing_past_the_frame_limit_then_it_is_released(self) -> None:
+        parser = FrameParser(max_frame=4096)
+        out = parser.feed(b"Response: Follows\r\nActionID: c-1\r\n\r\n")
+        for _ in range(10):
+            out += parser.feed(b"x" * 1000 + b"\r\n\r\n")
+        assert [m.name for m in out] == ["Follows"]
+        assert parser.pending < 4096
+        assert parser.feed(ping_reply("p-2"))[0].action_id == "p-2"
+
+    def test_given_an_oversized_frame_then_events_after_it_in_the_same_read_keep_their_line_breaks(
+        self,
+    ) -> None:
+        parser = FrameParser(max_frame=1024)
+        assert parser.feed(b"Event: Huge\r\nData: " + b"x" * 2000) == []
+        # "\r\r\n" is a value ending in a stray CR; it must not turn this read into a CRLF one
+        tail = (
+            b"xxx\r\n\r\n"
+            + b"Event: A\nJunk: x\r\r\nB: 1\n\n"
+            + b"Event: B\nC: 2\n\n"
+            + b"Event: Split\r\nFirst: 1\r\n"
+        )
+        out = parser.feed(tail)
+        out += parser.feed(b"Second: 2\r\nThird: 3\r\n\r\n")
+        assert [m.name for m in out] == ["A", "B", "Split"]
+        assert out[0]["B"] == "1" and out[1]["C"] == "2"
+        assert out[2].pairs() == [("Event", "Split"), ("First", "1"), ("Second", "2"), ("Third", "3")]
+        assert out[2]["Second"] == "2" and out[2]["Third"] == "3"
+
+    def test_given_an_lf_only_frame_inside_a_crlf_stream_then_the_next_event_is_not_swallowed(self) -> None:
+        hangup = [("Event", "Hangup"), ("Uniqueid", "1700000000.1"), ("Cause", "16")]
+        lf = wire([("Event", "Newstate"), ("Uniqueid", "1700000000.1")], nl="\n")
+        for data in (wire(NEWCHANNEL) + lf + wire(hangup), lf + wire(NEWCHANNEL) + wire(hangup)):
+            for chunks in (None, [len(data) // 3, 11]):
+                msgs = feed_all(data, chunks=chunks)
+                assert sorted(m.name for m in msgs) == ["Hangup", "Newchannel", "Newstate"]
+                by_name = {m.name: m for m in msgs}
+                assert by_name["Hangup"].pairs() == hangup and by_name["Newchannel"].pairs() == NEWCHANNEL
+                assert by_name["Hangup"]["Cause"] == "16"
+
+    @pytest.mark.parametrize("nl", ["\r\n", "\n"])
+    def test_given_a_line_ending_in_lf_inside_a_crlf_frame_then_every_header_is_found(self, nl: str) -> None:
+        data = f"Event: Mixed{nl}A: 1\nB: 2\r\nC: 3{nl}{nl}".encode()
+        msg = feed_all(data)[0]
+        assert msg["A"] == "1" and msg["B"] == "2" and msg["C"] == "3"
+        assert msg.pairs() == [("Event", "Mixed"), ("A", "1"), ("B", "2"), ("C", "3")]
+
+    def test_given_headers_before_the_event_line_then_they_are_kept(self) -> None:
+        msgs, _ = parse_frames(
+            b"Privilege: call,all\r\nEvent: Hangup\r\nUniqueid: 1.1\r\n\r\n"
+            b"ActionID: a-7\r\nResponse: Success\r\nMessage: ok\r\n\r\n"
+        )
+        assert [(m.kind, m.name) for m in msgs] == [("event", "Hangup"), ("response", "Success")]
+        assert msgs[0]["Privilege"] == "call,all" and msgs[0]["Uniqueid"] == "1.1"
+        assert msgs[0].pairs() == [("Privilege", "call,all"), ("Event", "Hangup"), ("Uniqueid", "1.1")]
+        assert msgs[1].action_id == "a-7" and msgs[1]["Message"] == "ok"
