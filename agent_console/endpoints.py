@@ -62,5 +62,7 @@ def markdown(app: FastAPI) -> str:
 
 if __name__ == "__main__":
     from agent_console.app import create_app
+    from callcenter.platform import build_platform
+    from config.settings import get_settings
 
-    print(markdown(create_app()), end="")
+    print(markdown(create_app(build_platform(get_settings()))), end="")

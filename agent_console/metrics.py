@@ -1,19 +1,21 @@
-"""Prometheus metrics of the app, in a registry of its own (``app.state.metrics_registry``).
+"""Prometheus metrics of the platform, in a registry of its own (``platform.metrics``).
 
 HTTP requests are counted and timed by route template (``/api/tickets/{ticket_id}``), never by raw
 path. Other parts add theirs to the same registry::
 
-    Gauge("callcenter_calls_waiting", "Calls waiting", ["queue"], registry=app.state.metrics_registry)
+    Gauge("callcenter_calls_waiting", "Calls waiting", ["queue"], registry=platform.metrics)
 """
 
 from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agent_console.deps import PlatformDep
 
 router = APIRouter(tags=["health"])
 UNMATCHED = "<unmatched>"
@@ -71,6 +73,5 @@ class MetricsMiddleware:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
-    registry: CollectorRegistry = request.app.state.metrics_registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+def metrics(platform: PlatformDep) -> Response:
+    return Response(generate_latest(platform.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@
 
 Builds a fresh database (PostgreSQL: a scratch database with a unique name created through ``--url``,
 the server's admin URL, dropped at the end unless ``--keep``; SQLite: a temporary file, or the file
-``--url`` names), migrates it with ``tickets.migrate.upgrade``, bulk-loads N customers with their
+``--url`` names), migrates it with ``callcenter.migrate.upgrade``, bulk-loads N customers with their
 phones, e-mails, assets, about three interactions each and one ticket per two customers (PostgreSQL
 COPY, SQLite ``executemany`` in large transactions), runs ANALYZE, then measures through the real
 services: ``lookup by phone`` and ``the unified record`` for random existing numbers (a new session
@@ -394,7 +394,7 @@ def scratch_database(backend: str, url: str | None, keep: bool) -> Iterator[str]
 
 
 def build(url: str, backend: str, customers: int, seed: int, chunk: int) -> tuple[Engine, Generator, float]:
-    from tickets.migrate import upgrade
+    from callcenter.migrate import upgrade
 
     upgrade(url)
     engine = create_engine(url)

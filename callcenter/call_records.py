@@ -12,14 +12,13 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent_console.models import User
 from telephony.channels import agent_extension
 from telephony.tracker import CallBridged, CallEnded, CallEvent, CallQueued, CallStarted, Party
 from tickets.db import unit_of_work
 from tickets.interactions import service as calls
+from tickets.users.service import agent_for_extension
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +35,6 @@ def _direction(caller: Party) -> str:
 def _other_party(caller: Party, dialed: str) -> str:
     """The customer's number: the caller's for inbound calls, the dialed one for outbound calls."""
     return dialed if _direction(caller) == "outbound" else caller.number
-
-
-def agent_for_extension(session: Session, extension: str) -> str:
-    """The username of the agent whose phone is ``extension`` (the extension itself if nobody's)."""
-    username = session.scalar(
-        select(User.username).where(User.extension == extension, User.active.is_(True)).limit(1)
-    )
-    return username or extension
 
 
 def apply_call_event(session: Session, event: CallEvent) -> None:

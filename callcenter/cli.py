@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from callcenter.commands import db, mail, pbx, seed, serve, users
+from callcenter.commands import db, mail, pbx, seed, serve, simulate, users
 from config.settings import SettingsError, get_settings
 
 app = typer.Typer(
@@ -18,7 +18,15 @@ app = typer.Typer(
 app.add_typer(pbx.app, name="pbx", help="The bundled Asterisk 22 (build, start, stop, status, CLI).")
 app.add_typer(db.app, name="db", help="Database schema (Alembic migrations).")
 app.add_typer(users.app, name="users", help="Users who log in (agents, supervisors, admins).")
-app.command("serve", help="Run the HTTP API (and, with --with-pbx, the bundled PBX).")(serve.serve)
+app.command("serve", help="Run the platform: API, AMI link, FastAGI, jobs (--with-pbx: the bundled PBX).")(
+    serve.serve
+)
+app.command("demo", help="The platform on embedded defaults: bundled PBX, SQLite with demo data, API.")(
+    serve.demo
+)
+app.command("simulate", help="Place simulated callers through the PBX and report each call.")(
+    simulate.simulate
+)
 app.command("seed", help="Fill the database with realistic demo data.")(seed.seed)
 app.command("import-mail", help="Import e-mails from a maildir folder into tickets.")(
     mail.import_mail_command

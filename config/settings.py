@@ -103,6 +103,43 @@ class Settings(BaseSettings):
     def _upper_region(cls, value: str) -> str:
         return value.upper()
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """Empty (SQLite in the data folder), or a SQLAlchemy URL of SQLite or PostgreSQL."""
+        if not value:
+            return value
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL (e.g. sqlite:///path/cc.db or postgresql+psycopg://user@host/db)"
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("not a Redis URL (e.g. redis://127.0.0.1:6379/0)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
     @model_validator(mode="after")
     def _secrets(self) -> Settings:
         missing = [
@@ -170,10 +207,16 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = [
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
-        ]
-        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from exc
+        raise SettingsError("\n".join(map(_problem, exc.errors()))) from exc
+
+
+def _problem(err: Any) -> str:
+    """One line: the setting, the environment variable that sets it, and what is wrong."""
+    path = [str(p) for p in err["loc"]]
+    name = ".".join(path) or "settings"
+    env = f" (CC_{'__'.join(path).upper()})" if path else ""
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"invalid setting {name}{env}: {message}"
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
 """FastAPI dependencies shared by every tickets router.
 
-The app (``agent_console.create_app``) puts a ``sessionmaker`` in ``app.state.db`` and overrides
-:func:`current_actor` with its authentication.
+The app (``agent_console.create_app``) fills them from the running platform: :func:`get_sessions`
+with its session factory, :func:`get_settings` with its settings, :func:`current_actor` with its
+authentication. Unfilled, they refuse to serve.
 """
 
 from __future__ import annotations
@@ -9,16 +10,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
-from sqlalchemy.orm import Session
+from fastapi import Depends, HTTPException, status
+from sqlalchemy.orm import Session, sessionmaker
 
+from config.settings import Settings
 from tickets.actors import Actor
 from tickets.db import unit_of_work
 
 
-def get_db(request: Request) -> Iterator[Session]:
+def get_sessions() -> sessionmaker[Session]:
+    """The session factory of the platform's database (filled by the app)."""
+    raise RuntimeError("tickets routers need the app to provide tickets.deps.get_sessions")
+
+
+def get_settings() -> Settings:
+    """The platform's settings (filled by the app)."""
+    raise RuntimeError("tickets routers need the app to provide tickets.deps.get_settings")
+
+
+SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_db(sessions: SessionsDep) -> Iterator[Session]:
     """One session per request: committed when the endpoint succeeds, rolled back when it raises."""
-    with unit_of_work(request.app.state.db) as session:
+    with unit_of_work(sessions) as session:
         yield session
 
 

@@ -11,11 +11,14 @@ from starlette.concurrency import run_in_threadpool
 
 from agent_console.auth.deps import AuthError, CurrentUser
 from agent_console.auth.login_body import OPENAPI_BODY, read_login
-from agent_console.auth.ratelimit import LoginLimiter, login_key
-from agent_console.auth.schemas import LoginRequest, TokenResponse, UserPublic
-from agent_console.auth.service import authenticate, find_user
+from agent_console.auth.ratelimit import login_key
+from agent_console.auth.schemas import LoginRequest, TokenResponse
 from agent_console.auth.tokens import issue_token
+from agent_console.deps import PlatformDep
+from callcenter.platform import Platform
 from tickets.db import unit_of_work
+from tickets.users.login import authenticate, find_user
+from tickets.users.schemas import UserPublic
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -34,23 +37,23 @@ class RateLimited(HTTPException):
 
 
 @router.post("/token", response_model=TokenResponse, openapi_extra=OPENAPI_BODY)
-async def token(request: Request) -> TokenResponse:
+async def token(request: Request, platform: PlatformDep) -> TokenResponse:
     """Exchange username and password for a bearer token (form fields or a JSON object)."""
     credentials = await read_login(request)
-    limiter: LoginLimiter = request.app.state.login_limiter
+    limiter = platform.login_limiter
     client = request.client.host if request.client else None
     key = login_key(credentials.username, client)
     wait = await limiter.retry_after(key)
     if wait > 0:
         log.warning("login refused (rate limit) for %r from %s", credentials.username, client)
         raise RateLimited(wait)
-    user = await run_in_threadpool(_login, request, credentials)
+    user = await run_in_threadpool(_login, platform, credentials)
     if user is None:
         await limiter.failed(key)
         log.info("login failed for %r from %s", credentials.username, client)
         raise AuthError("wrong username or password", "invalid-credentials")
     await limiter.succeeded(key)
-    settings = request.app.state.settings
+    settings = platform.settings
     ttl = timedelta(minutes=settings.api.token_ttl_minutes)
     access_token, expires_at = issue_token(
         username=user.username, role=user.role, secret=settings.api.secret_key, ttl=ttl
@@ -61,21 +64,21 @@ async def token(request: Request) -> TokenResponse:
     )
 
 
-def _login(request: Request, credentials: LoginRequest) -> UserPublic | None:
-    with unit_of_work(request.app.state.db) as session:
+def _login(platform: Platform, credentials: LoginRequest) -> UserPublic | None:
+    with unit_of_work(platform.sessions) as session:
         user = authenticate(
             session,
             username=credentials.username,
             password=credentials.password,
-            passwords=request.app.state.passwords,
+            passwords=platform.passwords,
         )
         return None if user is None else UserPublic.model_validate(user)
 
 
 @router.get("/me", response_model=UserPublic)
-def me(request: Request, user: CurrentUser) -> UserPublic:
+def me(platform: PlatformDep, user: CurrentUser) -> UserPublic:
     """The logged-in user's profile."""
-    with request.app.state.db() as session:
+    with platform.sessions() as session:
         found = find_user(session, user.username)
         if found is None:  # deleted between the token check and now
             raise AuthError("the user of this token is unknown or inactive", "invalid-token")

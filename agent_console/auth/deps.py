@@ -13,13 +13,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
 from agent_console.auth.tokens import TokenError, decode_token, to_millis
-from agent_console.models import User
+from agent_console.deps import platform_of
 from tickets.actors import Actor
 from tickets.errors import Forbidden
+from tickets.users.models import User
 
 ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3}
 TOKEN_URL = "/api/auth/token"
@@ -57,13 +57,13 @@ class AuthError(HTTPException):
 
 def user_for_token(conn: HTTPConnection, token: str) -> AuthUser:
     """The active user a token names, read fresh from the database (role and active state are current)."""
+    platform = platform_of(conn)
     try:
-        claims = decode_token(token, secret=conn.app.state.settings.api.secret_key)
+        claims = decode_token(token, secret=platform.settings.api.secret_key)
     except TokenError as exc:
         error_id = "token-expired" if str(exc) == "token expired" else "invalid-token"
         raise AuthError(str(exc), error_id) from exc
-    factory: sessionmaker[Session] = conn.app.state.db
-    with factory() as session:
+    with platform.sessions() as session:
         user = session.scalar(select(User).where(User.username == claims.username))
         if user is None or not user.active:
             raise AuthError("the user of this token is unknown or inactive", "invalid-token")

@@ -1,44 +1,21 @@
-"""Request and response bodies of the auth and users endpoints (one schema per use)."""
+"""Request and response bodies of the login endpoints (the users' own are in ``tickets.users.schemas``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from agent_console.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-
-Role = Literal["agent", "supervisor", "admin"]
-Language = Literal["zh", "en"]
-USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
-
-Password = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
-
-
-def _lower(value: object) -> object:
-    return value.strip().lower() if isinstance(value, str) else value
+from tickets.users.passwords import MAX_PASSWORD_LENGTH
+from tickets.users.schemas import UserPublic, lower_username
 
 
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
 
-    _normalise = field_validator("username", mode="before")(_lower)
-
-
-class UserPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    username: str
-    display_name: str
-    role: Role
-    extension: str | None
-    language: Language
-    active: bool
-    created_at: datetime
-    last_login_at: datetime | None
+    _normalise = field_validator("username", mode="before")(lower_username)
 
 
 class TokenResponse(BaseModel):
@@ -47,28 +24,3 @@ class TokenResponse(BaseModel):
     expires_in: int = Field(description="seconds until the token expires")
     expires_at: datetime
     user: UserPublic
-
-
-class UserCreate(BaseModel):
-    username: str = Field(pattern=USERNAME_PATTERN, description="lower-case letters, digits, . _ -")
-    display_name: str = Field(min_length=1, max_length=128)
-    role: Role = "agent"
-    password: str = Password
-    extension: str | None = Field(default=None, pattern=r"^[0-9A-Za-z*#+]{1,32}$")
-    language: Language = "zh"
-
-    _normalise = field_validator("username", mode="before")(_lower)
-
-
-class UserUpdate(BaseModel):
-    """Fields to change; those left out stay as they are."""
-
-    display_name: str | None = Field(default=None, min_length=1, max_length=128)
-    role: Role | None = None
-    extension: str | None = Field(default=None, pattern=r"^[0-9A-Za-z*#+]{1,32}$")
-    language: Language | None = None
-    active: bool | None = None
-
-
-class PasswordReset(BaseModel):
-    password: str = Password

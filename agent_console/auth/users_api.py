@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 
-from agent_console.auth import users
 from agent_console.auth.deps import require_role
-from agent_console.auth.passwords import Passwords
-from agent_console.auth.schemas import PasswordReset, UserCreate, UserPublic, UserUpdate
+from agent_console.deps import platform_of
+from callcenter.platform import Platform
 from tickets.deps import SessionDep
+from tickets.users import service as users
+from tickets.users.passwords import Passwords
+from tickets.users.schemas import PasswordReset, UserCreate, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(require_role("admin"))])
 
 
-def _passwords(request: Request) -> Passwords:
-    return request.app.state.passwords  # type: ignore[no-any-return]
+def _passwords(platform: Annotated[Platform, Depends(platform_of)]) -> Passwords:
+    return platform.passwords
 
 
 PasswordsDep = Annotated[Passwords, Depends(_passwords)]

@@ -9,8 +9,8 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from callcenter import migrate
 from config.settings import get_settings
-from tickets import migrate
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from callcenter import migrate
 from config.settings import get_settings
-from tickets import migrate
 from tickets.db import create_engine, session_factory
 from tickets.intake.classify import DEFAULT_RULES, KeywordRules
 from tickets.intake.importer import import_mail, watch_mail

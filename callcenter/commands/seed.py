@@ -10,8 +10,8 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from callcenter import migrate
 from config.settings import get_settings
-from tickets import migrate
 from tickets.db import create_engine, session_factory, unit_of_work
 from tickets.seed.demo import DEFAULT_SEED, seed_demo
 

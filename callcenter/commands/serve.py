@@ -1,15 +1,18 @@
-"""``callcenter serve``: migrate, optionally start the bundled PBX and seed, then run the web app."""
+"""``callcenter serve`` and ``callcenter demo``: migrate, optionally start the bundled PBX and seed,
+then run the platform (API, AMI link, FastAGI server, jobs) until Ctrl+C."""
 
 from __future__ import annotations
 
-import importlib
+import errno
 import logging
+import socket
 from datetime import UTC, datetime
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, get_settings
+from telephony.pbx import BundledPbx, PbxError
 
 log = logging.getLogger(__name__)
 
@@ -23,33 +26,84 @@ def serve(
     ami: bool = typer.Option(
         True, "--ami/--no-ami", help="Link to Asterisk over AMI: track calls and record them as interactions."
     ),
+    agi: bool = typer.Option(True, "--agi/--no-agi", help="Serve FastAGI for the dialplan (the IVR)."),
+) -> None:
+    run_platform(
+        get_settings(), host=host, port=port, with_pbx=with_pbx, seed=seed, jobs=jobs, ami=ami, agi=agi
+    )
+
+
+def demo(
+    host: str = typer.Option(None, help="Listen address (default: settings api.host)."),
+    port: int = typer.Option(None, help="Listen port (default: settings api.port)."),
+) -> None:
+    """The platform on embedded defaults: the bundled Asterisk, SQLite with demo data, the API."""
+    run_platform(
+        get_settings(), host=host, port=port, with_pbx=True, seed=True, jobs=True, ami=True, agi=True
+    )
+
+
+def run_platform(
+    settings: Settings,
+    *,
+    host: str | None,
+    port: int | None,
+    with_pbx: bool,
+    seed: bool,
+    jobs: bool,
+    ami: bool,
+    agi: bool,
 ) -> None:
     import uvicorn
 
     from agent_console import log_redaction
     from agent_console.app import create_app
+    from callcenter.platform import build_platform
 
-    settings = get_settings()
     host = host or settings.api.host
     port = port or settings.api.port
-    prepare(settings, with_pbx=with_pbx, seed=seed, host=host, port=port)
+    listen = {"API": (host, port)}
+    if agi:
+        listen["FastAGI"] = (settings.agi.host, settings.agi.port)
+    check_ports_free(listen)
+    started_pbx = prepare(settings, with_pbx=with_pbx, seed=seed, host=host, port=port)
     log_redaction.install("uvicorn.access", "uvicorn.error")
-    from callcenter.telephony_link import telephony_lifespan
+    platform = build_platform(settings, ami=ami, agi=agi, jobs=jobs)
+    try:
+        uvicorn.run(create_app(platform), host=host, port=port, log_config=None)
+    finally:
+        if started_pbx:
+            typer.echo("stopping the bundled PBX this command started")
+            BundledPbx(settings).down()
 
-    lifespans = [telephony_lifespan] if ami else []
-    app = create_app(settings, run_jobs=jobs, lifespans=lifespans)
-    uvicorn.run(app, host=host, port=port, log_config=None)
+
+def check_ports_free(ports: dict[str, tuple[str, int]]) -> None:
+    """Exit with one line naming the first listen address that another process holds."""
+    for what, (host, port) in ports.items():
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                reason = "is in use (is another callcenter running?)" if exc.errno == errno.EADDRINUSE else (
+                    f"cannot be used: {exc.strerror}"
+                )
+                typer.echo(f"error: the {what} port {host}:{port} {reason}", err=True)
+                raise typer.Exit(1) from exc
 
 
-def prepare(settings: Settings, *, with_pbx: bool, seed: bool, host: str, port: int) -> None:
-    """Everything before the server starts: migrations, PBX, seed data, demo users, the banner."""
-    from agent_console.demo_users import ensure_demo_users
+def prepare(settings: Settings, *, with_pbx: bool, seed: bool, host: str, port: int) -> bool:
+    """Everything before the server starts: migrations, PBX, seed data, demo users, the banner.
+
+    Returns True when it started the bundled PBX (which was not running before)."""
+    from callcenter.migrate import upgrade
     from tickets.db import create_engine, session_factory
-    from tickets.migrate import upgrade
+    from tickets.users.demo import ensure_demo_users
 
     url = settings.effective_database_url
     upgrade(url)
-    pbx_line = _start_pbx(settings) if with_pbx else None
+    pbx_line, started_pbx = _start_pbx(settings) if with_pbx else (None, False)
     engine = create_engine(url)
     try:
         factory = session_factory(engine)
@@ -72,38 +126,34 @@ def prepare(settings: Settings, *, with_pbx: bool, seed: bool, host: str, port: 
             secret = login.password if login.password is not None else "(unchanged: set earlier)"
             ext = f" ext {login.extension}" if login.extension else ""
             typer.echo(f"    {login.role:<10} {login.username:<11} {secret:<24} {login.display_name}{ext}")
+    typer.echo("  stop:      Ctrl+C" + (" (also stops the bundled PBX started here)" if started_pbx else ""))
     typer.echo("")
+    return started_pbx
 
 
-def _start_pbx(settings: Settings) -> str:
+def _start_pbx(settings: Settings) -> tuple[str, bool]:
+    pbx = BundledPbx(settings)
+    was_running = pbx.is_running()
     try:
-        pbx_module = importlib.import_module("telephony.pbx")
-        bundled = pbx_module.BundledPbx
-    except (ImportError, AttributeError) as exc:
-        raise typer.BadParameter("the bundled PBX (telephony.pbx.BundledPbx) is not available") from exc
-    status = bundled(settings).up()
+        status = pbx.up()
+    except PbxError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     ami = settings.ami
-    version = f"Asterisk {status.version}; " if getattr(status, "version", "") else ""
-    return f"bundled {version}AMI on {ami.host}:{ami.port} (user {ami.username})"
+    version = f"Asterisk {status.version}; " if status.version else ""
+    return f"bundled {version}AMI on {ami.host}:{ami.port} (user {ami.username})", not was_running
 
 
 def _seed(factory: sessionmaker[Session]) -> None:
     """``tickets.seed.demo.seed_demo`` (adds nothing to a database seeded before)."""
     from tickets.db import unit_of_work
+    from tickets.seed.demo import seed_demo
 
-    try:
-        seed_demo = importlib.import_module("tickets.seed.demo").seed_demo
-    except (ImportError, AttributeError):
-        typer.echo("--seed: tickets.seed.demo.seed_demo is not available; only the demo users are created")
-        return
     with unit_of_work(factory) as session:
         summary = seed_demo(session, now=datetime.now(UTC))
-    counts = summary.as_dict() if hasattr(summary, "as_dict") else {}
+    counts = summary.as_dict()
     shown = ", ".join(f"{k} {counts[k]}" for k in ("customers", "tickets", "interactions") if k in counts)
-    typer.echo(
-        f"demo data: {'already seeded' if getattr(summary, 'already_seeded', False) else 'seeded'}"
-        + (f" ({shown})" if shown else "")
-    )
+    typer.echo(f"demo data: {'already seeded' if summary.already_seeded else 'seeded'} ({shown})")
 
 
 def _safe_url(url: str) -> str:

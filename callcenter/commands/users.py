@@ -16,8 +16,8 @@ app = typer.Typer(no_args_is_help=True)
 
 @contextmanager
 def _session() -> Iterator[Session]:
+    from callcenter.migrate import upgrade
     from tickets.db import create_engine, session_factory, unit_of_work
-    from tickets.migrate import upgrade
 
     url = get_settings().effective_database_url
     upgrade(url)
@@ -56,10 +56,10 @@ def create(
     language: str = typer.Option("zh", "--language", "-l", help="zh or en."),
 ) -> None:
     """Create a user."""
-    from agent_console.auth.passwords import Passwords
-    from agent_console.auth.schemas import UserCreate
-    from agent_console.auth.users import create_user
     from tickets.errors import DomainError
+    from tickets.users.passwords import Passwords
+    from tickets.users.schemas import UserCreate
+    from tickets.users.service import create_user
 
     try:
         data = UserCreate.model_validate(
@@ -86,7 +86,7 @@ def create(
 @app.command("list")
 def list_users() -> None:
     """List every user."""
-    from agent_console.auth.users import list_users as all_users
+    from tickets.users.service import list_users as all_users
 
     with _session() as session:
         for user in all_users(session):
@@ -102,9 +102,9 @@ def set_password(
     ),
 ) -> None:
     """Set a user's password (their older tokens stop working)."""
-    from agent_console.auth.passwords import MIN_PASSWORD_LENGTH, Passwords
-    from agent_console.auth.service import find_user
-    from agent_console.auth.users import reset_password
+    from tickets.users.login import find_user
+    from tickets.users.passwords import MIN_PASSWORD_LENGTH, Passwords
+    from tickets.users.service import reset_password
 
     if len(password) < MIN_PASSWORD_LENGTH:
         raise _fail(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")

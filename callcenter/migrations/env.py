@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the config attribute ``url`` (``tickets.migrate``),
+"""Alembic environment: the URL comes from the config attribute ``url`` (``callcenter.migrate``),
 ``-x url=...``, ``sqlalchemy.url`` in alembic.ini, or the settings (``CC_DATABASE_URL``)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
+from callcenter.migrate import load_models
 from tickets.db import create_engine
-from tickets.migrate import load_models
 
 config = context.config
 target_metadata = load_models()

@@ -13,13 +13,14 @@ from pydantic import BaseModel, Field
 
 from agent_console.app import create_app
 from agent_console.auth.deps import AuthUser, SupervisorUser, optional_actor, require_role
-from agent_console.auth.passwords import Passwords
+from callcenter.platform import build_platform
 from config.settings import Settings
 from tests.fixtures.api import TEST_HASHER, MadeUser, token_for
 from tickets.actors import Actor
 from tickets.api import router as tickets_router
 from tickets.deps import ActorDep, SessionDep
 from tickets.errors import Conflict, NotFound
+from tickets.users.passwords import Passwords
 
 
 class Probe(BaseModel):
@@ -65,7 +66,8 @@ def probe_router() -> APIRouter:
 
 @pytest.fixture
 def probe_client(api_settings: Settings) -> Iterator[TestClient]:
-    app = create_app(api_settings, api_routers=[probe_router()], passwords=Passwords(TEST_HASHER))
+    platform = build_platform(api_settings, passwords=Passwords(TEST_HASHER))
+    app = create_app(platform, api_routers=[probe_router()])
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -192,9 +194,9 @@ def test_production_refuses_a_short_token_secret(tmp_path) -> None:  # type: ign
 
     weak = load_settings(environment="production", ami={"secret": "x" * 32}, api={"secret_key": "short"})
     with pytest.raises(ValueError, match="secret_key"):
-        create_app(weak)
+        create_app(build_platform(weak))
     strong = load_settings(environment="production", ami={"secret": "x" * 32}, api={"secret_key": "k" * 32})
-    assert create_app(strong).state.settings is strong
+    assert create_app(build_platform(strong)).state.platform.settings is strong
 
 
 def test_the_endpoint_list_names_who_may_call_each_route(api_app: FastAPI) -> None:
@@ -218,7 +220,8 @@ def test_public_routers_run_without_a_token_and_still_see_a_valid_one(
     def who(actor: Annotated[Actor | None, Depends(optional_actor)]) -> dict[str, str | None]:
         return {"username": actor.username if actor else None}
 
-    app = create_app(api_settings, api_routers=[], public_routers=[public], passwords=Passwords(TEST_HASHER))
+    platform = build_platform(api_settings, passwords=Passwords(TEST_HASHER))
+    app = create_app(platform, api_routers=[], public_routers=[public])
     with TestClient(app) as client:
         assert client.get("/api/open/who").json() == {"username": None}
         user = make_user("agent")

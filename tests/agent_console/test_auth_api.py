@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from agent_console.auth.passwords import Passwords
 from agent_console.auth.tokens import decode_token, issue_token
-from agent_console.models import User
 from tests.fixtures.api import MadeUser
+from tickets.users.models import User
+from tickets.users.passwords import Passwords
 
 
 def test_login_with_the_oauth2_password_form_returns_a_bearer_token(
@@ -30,7 +30,7 @@ def test_login_with_the_oauth2_password_form_returns_a_bearer_token(
     assert body["user"]["display_name"] == "王小明"
     assert body["user"]["last_login_at"] is not None
     assert "password" not in str(body["user"])
-    claims = decode_token(body["access_token"], secret=api_client.app.state.settings.api.secret_key)  # type: ignore[attr-defined]
+    claims = decode_token(body["access_token"], secret=api_client.app.state.platform.settings.api.secret_key)  # type: ignore[attr-defined]
     assert (claims.username, claims.role) == (user.username, "agent")
 
     me = api_client.get("/api/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
@@ -128,7 +128,7 @@ def test_expired_forged_and_missing_tokens_are_401(
     api_app: FastAPI, api_client: TestClient, make_user: Callable[..., MadeUser]
 ) -> None:
     user = make_user("agent")
-    secret = api_app.state.settings.api.secret_key
+    secret = api_app.state.platform.settings.api.secret_key
     expired, _ = issue_token(
         username=user.username,
         role="agent",
@@ -151,11 +151,11 @@ def test_expired_forged_and_missing_tokens_are_401(
 
 def test_the_token_ttl_comes_from_the_settings(api_settings, make_user: Callable[..., MadeUser]) -> None:  # type: ignore[no-untyped-def]
     from agent_console.app import create_app
+    from callcenter.platform import build_platform
 
     api_settings.api.token_ttl_minutes = 3
-    app = create_app(
-        api_settings, passwords=Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    )
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    app = create_app(build_platform(api_settings, passwords=Passwords(hasher)))
     user = make_user("agent")
     with TestClient(app) as client:
         body = client.post(
@@ -175,12 +175,12 @@ def test_login_rehashes_a_password_stored_with_older_parameters(
 ) -> None:
     app: FastAPI = api_client.app  # type: ignore[assignment]
     user = make_user("agent")
-    with app.state.db() as session:
+    with app.state.platform.sessions() as session:
         before = session.scalar(select(User.password_hash).where(User.id == user.id))
-    app.state.passwords = Passwords(PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
+    app.state.platform.passwords = Passwords(PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
     resp = api_client.post("/api/auth/token", json={"username": user.username, "password": user.password})
     assert resp.status_code == 200
-    with app.state.db() as session:
+    with app.state.platform.sessions() as session:
         after = session.scalar(select(User.password_hash).where(User.id == user.id))
     assert after != before and "t=2" in after
     again = api_client.post("/api/auth/token", json={"username": user.username, "password": user.password})

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from agent_console.demo_users import DEFAULT_DEMO_PASSWORD
 from callcenter.cli import app as cli
 from config.settings import get_settings
 from tests.fixtures.db import create_scratch_postgres, drop_scratch_postgres
+from tickets.users.demo import DEFAULT_DEMO_PASSWORD
 
 CALLCENTER = Path(sys.executable).with_name("callcenter")
 
@@ -167,9 +167,9 @@ def test_users_cli_creates_lists_and_sets_passwords(cli_database: str, tmp_path:
     assert changed.exit_code == 0, changed.output
     assert "second-password" not in changed.output
 
-    from agent_console.auth.passwords import Passwords
-    from agent_console.auth.service import authenticate
     from tickets.db import create_engine, session_factory
+    from tickets.users.login import authenticate
+    from tickets.users.passwords import Passwords
 
     engine = create_engine(cli_database)
     try:
@@ -196,7 +196,7 @@ def test_serve_with_pbx_brings_the_bundled_pbx_up_and_prints_the_ami_port(
 
 
 def test_the_demo_logins_cover_every_workflow_team_member_supervisor_and_manager() -> None:
-    from agent_console.demo_users import DEMO_USERS
+    from tickets.users.demo import DEMO_USERS
     from tickets.workflow.rules import load_rules
 
     rules = load_rules()

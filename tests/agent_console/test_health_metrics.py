@@ -11,7 +11,8 @@ from prometheus_client import Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent_console.app import create_app
-from agent_console.health import ReadinessChecks
+from callcenter.readiness import ReadinessChecks
+from callcenter.platform import build_platform
 from config.settings import load_settings
 from tests.fixtures.api import MadeUser
 
@@ -34,8 +35,8 @@ def test_readyz_is_503_naming_each_failing_check(api_client: TestClient) -> None
     async def redis_ping() -> bool:
         raise ConnectionError("connection refused")
 
-    app.state.readiness.add("ami", lambda: link_up["value"])
-    app.state.readiness.add("redis", redis_ping)
+    app.state.platform.readiness.add("ami", lambda: link_up["value"])
+    app.state.platform.readiness.add("redis", redis_ping)
     resp = api_client.get("/readyz")
     assert resp.status_code == 503
     body = resp.json()
@@ -44,13 +45,13 @@ def test_readyz_is_503_naming_each_failing_check(api_client: TestClient) -> None
     assert body["checks"] == {"database": "ok", "ami": "down", "redis": "ConnectionError"}
 
     link_up["value"] = True
-    app.state.readiness.remove("redis")
+    app.state.platform.readiness.remove("redis")
     assert api_client.get("/readyz").status_code == 200
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = load_settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(build_platform(settings))) as client:
         resp = client.get("/readyz")
     assert resp.status_code == 503
     assert resp.json()["failing"] == ["database"]
@@ -88,7 +89,7 @@ def test_metrics_count_requests_by_route_template_in_prometheus_text(
         assert api_client.get(f"/api/users/{user_id}", headers=admin).status_code == 200
     api_client.get("/no/such/thing")
     waiting = Gauge(
-        "callcenter_calls_waiting", "Calls waiting", ["queue"], registry=app.state.metrics_registry
+        "callcenter_calls_waiting", "Calls waiting", ["queue"], registry=app.state.platform.metrics
     )
     waiting.labels("sales").set(4)
 
@@ -119,8 +120,8 @@ def test_metrics_count_requests_by_route_template_in_prometheus_text(
 
 
 def test_each_app_has_its_own_metrics_registry(api_settings) -> None:  # type: ignore[no-untyped-def]
-    first, second = create_app(api_settings), create_app(api_settings)
-    assert first.state.metrics_registry is not second.state.metrics_registry
+    first, second = create_app(build_platform(api_settings)), create_app(build_platform(api_settings))
+    assert first.state.platform.metrics is not second.state.platform.metrics
     with TestClient(first) as client:
         client.get("/healthz")
     with TestClient(second) as client:
@@ -129,9 +130,9 @@ def test_each_app_has_its_own_metrics_registry(api_settings) -> None:  # type: i
 
 
 def test_the_tickets_jobs_run_while_the_app_serves_and_stop_with_it(api_settings) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(api_settings, run_jobs=True)
+    app = create_app(build_platform(api_settings, jobs=True))
     with TestClient(app):
-        task = app.state.jobs_task
+        task = app.state.platform.jobs_task
         assert task.get_name() == "tickets-jobs"
         assert not task.done()
     assert task.done()

@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+from callcenter.migrate import current, downgrade, heads, load_models, upgrade
 from tests.fixtures.db import create_scratch_postgres, drop_scratch_postgres
 from tickets.db import create_engine
-from tickets.migrate import current, downgrade, heads, load_models, upgrade
 
 
 def test_the_migrated_users_table_matches_the_model(db_url: str) -> None:

@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from agent_console.auth.passwords import Passwords
-from agent_console.auth.schemas import UserCreate, UserUpdate
-from agent_console.auth.users import create_user, update_user
-from agent_console.models import User
 from tests.fixtures.api import TEST_HASHER, MadeUser
 from tickets.errors import Conflict
+from tickets.users.models import User
+from tickets.users.passwords import Passwords
+from tickets.users.schemas import UserCreate, UserUpdate
+from tickets.users.service import create_user, update_user
 
 
 def _name() -> str:

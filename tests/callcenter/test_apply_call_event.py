@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from agent_console.models import User
 from callcenter.call_records import apply_call_event
 from telephony.tracker import CallBridged, CallEnded, CallQueued, CallStarted, Party
 from tickets.customers.schemas import CustomerCreate
 from tickets.customers.service import create_customer
 from tickets.interactions.service import find_interaction
+from tickets.users.models import User
 
 CALLER = Party("Local/s@sim-caller-00000001;1", "100.1", "13900007301", "张三丰")
 # Extensions of their own: other tests commit users with the usual 100x extensions to the shared database.

@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from agent_console.app import create_app
-from agent_console.models import User
-from callcenter.telephony_link import telephony_lifespan
+from callcenter.platform import build_platform
 from config.settings import load_settings
 from telephony.ami import AmiClient
 from telephony.pbx.simulate import caller_originate
@@ -23,6 +22,7 @@ from tickets.customers.schemas import CustomerCreate
 from tickets.customers.service import create_customer
 from tickets.db import unit_of_work
 from tickets.models import Interaction
+from tickets.users.models import User
 
 CALLER_NUMBER = "13800138000"
 CALLER_NAME = "张三丰"
@@ -44,9 +44,9 @@ async def test_given_known_caller_when_call_is_answered_by_agent_then_interactio
     settings = load_settings(
         database_url=fresh_db_url, ami=pbx.settings.ami.model_dump(), agi=pbx.settings.agi.model_dump()
     )
-    app = create_app(settings, lifespans=[telephony_lifespan])
+    app = create_app(build_platform(settings, ami=True))
     async with app.router.lifespan_context(app):
-        with unit_of_work(app.state.db) as session:
+        with unit_of_work(app.state.platform.sessions) as session:
             customer_id = create_customer(
                 session, data=CustomerCreate(display_name=CALLER_NAME, phones=[CALLER_NUMBER], tier="vip")
             ).id
@@ -60,9 +60,9 @@ async def test_given_known_caller_when_call_is_answered_by_agent_then_interactio
                     extension="1001",
                 )
             )
-        client: AmiClient = app.state.ami
+        client: AmiClient = app.state.platform.telephony.ami
         await client.wait_connected(timeout=15)
-        checks = {result.name: result.ok for result in await app.state.readiness.run()}
+        checks = {result.name: result.ok for result in await app.state.platform.readiness.run()}
         assert checks == {"database": True, "ami": True}
 
         action = caller_originate("4100", number=CALLER_NUMBER, name=CALLER_NAME, delay=0.5, talk=3)
@@ -70,7 +70,7 @@ async def test_given_known_caller_when_call_is_answered_by_agent_then_interactio
         assert result.response.get("Response") == "Success", result.response
 
         def ended() -> Interaction | None:
-            with app.state.db() as session:
+            with app.state.platform.sessions() as session:
                 return session.scalars(
                     select(Interaction).where(
                         Interaction.customer_id == customer_id, Interaction.ended_at.is_not(None)
@@ -88,4 +88,4 @@ async def test_given_known_caller_when_call_is_answered_by_agent_then_interactio
         assert interaction.wait_seconds is not None and interaction.wait_seconds >= 0
         assert interaction.talk_seconds is not None and interaction.talk_seconds >= 1
         assert interaction.hangup_cause
-        assert app.state.call_recorder.failed == 0
+        assert app.state.platform.telephony.recorder.failed == 0

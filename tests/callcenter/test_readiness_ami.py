@@ -7,7 +7,7 @@ import socket
 from fastapi.testclient import TestClient
 
 from agent_console.app import create_app
-from callcenter.telephony_link import telephony_lifespan
+from callcenter.platform import build_platform
 from config.settings import load_settings
 
 
@@ -19,7 +19,7 @@ def _closed_port() -> int:
 
 def test_given_no_asterisk_when_readyz_then_503_names_the_ami_link(db_url: str) -> None:
     settings = load_settings(database_url=db_url, ami={"port": _closed_port(), "reconnect_max_delay": 1})
-    app = create_app(settings, lifespans=[telephony_lifespan])
+    app = create_app(build_platform(settings, ami=True))
     with TestClient(app) as client:
         reply = client.get("/readyz")
         assert client.get("/healthz").status_code == 200

@@ -1,7 +1,7 @@
 """Shared helpers for the CRM tests: actors, builders, and a minimal app over the tickets routers.
 
 ``crm_client`` is a TestClient on a bare FastAPI app that mounts ``tickets.api.router`` under ``/api``
-with the console's error mapping, ``app.state.db`` bound to the rolled-back test connection and
+with the console's error mapping, its sessions bound to the rolled-back test connection and
 ``current_actor`` overridden by ``crm_client.act_as(role)``. It tests the routers on their own; the
 full app with real authentication is covered by the agent_console tests.
 """
@@ -23,7 +23,7 @@ from tickets.actors import Actor
 from tickets.api import router as tickets_router
 from tickets.customers.schemas import CustomerCreate
 from tickets.customers.service import create_customer
-from tickets.deps import current_actor
+from tickets.deps import current_actor, get_sessions
 from tickets.models import Customer
 
 AGENT = Actor("agent007", "agent", "Agent 007")
@@ -54,7 +54,7 @@ def crm_app(db_sessionmaker: sessionmaker[Session]) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(tickets_router, prefix="/api")
-    app.state.db = db_sessionmaker
+    app.dependency_overrides[get_sessions] = lambda: db_sessionmaker
     return app
 
 

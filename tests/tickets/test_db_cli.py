@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from callcenter.cli import app
-from tickets.migrate import current, heads
+from callcenter.migrate import current, heads
 
 
 def test_upgrade_current_downgrade(

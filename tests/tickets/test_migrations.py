@@ -7,8 +7,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 import tickets.models  # noqa: F401  (registers the CRM tables)
+from callcenter.migrate import current, downgrade, heads, load_models, upgrade
 from tickets.db import Base, create_engine
-from tickets.migrate import current, downgrade, heads, load_models, upgrade
 
 CRM_TABLES = {
     "customers",

@@ -12,11 +12,11 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 from sqlalchemy.exc import IntegrityError
 
 from tickets.actors import Actor
-from tickets.deps import ActorDep, SessionDep
+from tickets.deps import ActorDep, SessionDep, SettingsDep
 from tickets.errors import Conflict
 from tickets.intake.schemas import WebIntake, WebIntakeResult
 from tickets.intake.web import submit_web_intake
@@ -33,24 +33,15 @@ def bearer_actor(actor: ActorDep) -> Actor | None:
     return actor
 
 
-def _intake_key(request: Request) -> str:
-    settings = getattr(request.app.state, "settings", None)
-    if settings is None:
-        from config.settings import get_settings
-
-        settings = get_settings()
-    return str(getattr(settings.api, "intake_key", "") or "")
-
-
 def intake_actor(
-    request: Request,
+    settings: SettingsDep,
     bearer: Annotated[Actor | None, Depends(bearer_actor)],
     x_intake_key: Annotated[str | None, Header()] = None,
 ) -> Actor:
     """A user with any role, or the holder of the shared intake key."""
     if bearer is not None:
         return bearer
-    expected = _intake_key(request)
+    expected = settings.api.intake_key or ""
     given = x_intake_key
     if given is not None and expected and hmac.compare_digest(given.encode(), expected.encode()):
         return WEB_INTAKE

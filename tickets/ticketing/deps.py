@@ -1,8 +1,7 @@
 """Dependencies of the ticketing routers: the workflow rules and the notifier.
 
-The app may set ``app.state.workflow_rules`` (a :class:`WorkflowRules`) and
-``app.state.ticket_notifier`` (a :class:`Notifier`); otherwise config/workflow.yaml and
-:class:`DbNotifier` are used.
+By default config/workflow.yaml and :class:`DbNotifier`; the app fills :func:`get_rules` with the
+platform's rules and may fill :func:`get_notifier` with a notifier of its own.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from tickets.ticketing.notifier import DbNotifier, Notifier
 from tickets.workflow.rules import WorkflowRules, load_rules
@@ -21,14 +20,12 @@ def default_rules() -> WorkflowRules:
     return load_rules()
 
 
-def get_rules(request: Request) -> WorkflowRules:
-    rules = getattr(request.app.state, "workflow_rules", None)
-    return rules if isinstance(rules, WorkflowRules) else default_rules()
+def get_rules() -> WorkflowRules:
+    return default_rules()
 
 
-def get_notifier(request: Request) -> Notifier:
-    notifier: Notifier | None = getattr(request.app.state, "ticket_notifier", None)
-    return notifier if notifier is not None else DbNotifier()
+def get_notifier() -> Notifier:
+    return DbNotifier()
 
 
 RulesDep = Annotated[WorkflowRules, Depends(get_rules)]

@@ -11,8 +11,8 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from callcenter import migrate
 from callcenter.commands.mail import import_mail_command
-from tickets import migrate
 from tickets.db import create_engine, session_factory
 from tickets.intake.importer import watch_mail
 from tickets.intake.maildir import ImportReport

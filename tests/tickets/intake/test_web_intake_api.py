@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from agent_console.app import create_app
-from agent_console.auth.passwords import Passwords
+from callcenter.platform import build_platform
 from config.settings import Settings, load_settings
 from tests.fixtures.api import TEST_HASHER, TEST_SECRET
 from tickets.models import ContactPoint, Customer, FollowUpTask, Interaction, Ticket
+from tickets.users.passwords import Passwords
 
 KEY = "intake-key-for-tests-0123456789"
 
@@ -41,7 +42,7 @@ def body(**fields: Any) -> dict[str, Any]:
 
 
 def db(client: TestClient) -> Any:
-    return client.app.state.db()  # type: ignore[attr-defined]
+    return client.app.state.platform.sessions()  # type: ignore[attr-defined]
 
 
 def test_given_the_intake_key_when_a_complaint_is_posted_then_customer_interaction_and_ticket_exist(
@@ -169,7 +170,7 @@ def test_neither_phone_nor_email_is_422_naming_phone(api_client: TestClient) -> 
 
 def test_an_empty_intake_key_setting_turns_the_key_off(db_url: str) -> None:
     settings = load_settings(database_url=db_url, api={"secret_key": TEST_SECRET, "intake_key": ""})
-    with TestClient(create_app(settings, passwords=Passwords(TEST_HASHER))) as client:
+    with TestClient(create_app(build_platform(settings, passwords=Passwords(TEST_HASHER)))) as client:
         for key in ("", "anything"):
             resp = client.post("/api/intake/web", headers={"X-Intake-Key": key}, json=body(phone=mobile()))
             assert resp.status_code == 401

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from callcenter.migrate import upgrade
 from tests.fixtures.db import create_scratch_postgres, drop_scratch_postgres
 from tests.tickets.ticketing.crm_data import T0, make_customer
 from tickets.actors import Actor
 from tickets.db import create_engine, session_factory, unit_of_work
 from tickets.jobs import create_follow_ups, escalate_overdue
-from tickets.migrate import upgrade
 from tickets.models import FollowUpTask, Notification
 from tickets.ticketing import service
 from tickets.ticketing.schemas import TicketCreate

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent_console.errors import install_error_handlers
 from tickets.actors import Actor
-from tickets.deps import current_actor
+from tickets.deps import current_actor, get_sessions
 from tickets.ticketing.api import routers
 from tickets.workflow.rules import WorkflowRules, load_rules, parse_rules
 
@@ -50,7 +50,7 @@ def tk_client(db_sessionmaker: sessionmaker[Session]) -> Iterator[ActingClient]:
     install_error_handlers(app)
     for router in routers:
         app.include_router(router, prefix="/api")
-    app.state.db = db_sessionmaker
+    app.dependency_overrides[get_sessions] = lambda: db_sessionmaker
     client = ActingClient(app)
 
     def actor() -> Actor:

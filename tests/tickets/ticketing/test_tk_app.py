@@ -17,7 +17,7 @@ def test_tickets_through_the_app_with_real_auth(api_client, auth_headers):
     try:
         _ticket_round_trip(api_client, agent, customer_id)
     finally:  # the app commits: leave the shared test database as it was
-        with unit_of_work(api_client.app.state.db) as session:
+        with unit_of_work(api_client.app.state.platform.sessions) as session:
             session.execute(delete(Ticket).where(Ticket.customer_id == customer_id))
             session.execute(delete(Customer).where(Customer.id == customer_id))
 

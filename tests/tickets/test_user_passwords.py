@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 
-from agent_console.auth.passwords import Passwords
+from tickets.users.passwords import Passwords
 
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 

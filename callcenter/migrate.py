@@ -7,8 +7,6 @@ installed package; ``callcenter/migrations/alembic.ini`` exists for running the 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
 
 from alembic import command
@@ -17,29 +15,18 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool
 
+import tickets.models
+import tickets.users.models  # noqa: F401
 from tickets.db import Base, create_engine
-
-# Modules whose import registers models on ``Base.metadata``; optional ones are skipped when absent.
-MODEL_MODULES = ("tickets.models", "agent_console.models")
 
 
 def migrations_dir() -> Path:
-    """The Alembic script folder, located without importing the ``callcenter`` package."""
-    spec = importlib.util.find_spec("callcenter")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the callcenter package (which holds the migrations) is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "migrations"
+    """The Alembic script folder beside this module."""
+    return Path(__file__).resolve().parent / "migrations"
 
 
 def load_models() -> MetaData:
-    """Import every model module present and return the complete metadata."""
-    for name in MODEL_MODULES:
-        try:
-            found = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
-            found = None
-        if found is not None:
-            importlib.import_module(name)
+    """The metadata of every table the migrations create (the model modules are imported above)."""
     return Base.metadata
 
 

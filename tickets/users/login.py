@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agent_console.auth.passwords import Passwords
-from agent_console.models import User
 from tickets.models.types import utcnow
+from tickets.users.models import User
+from tickets.users.passwords import Passwords
 
 
 def find_user(session: Session, username: str) -> User | None:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent_console.auth.passwords import Passwords
-from agent_console.auth.schemas import UserCreate
-from agent_console.auth.service import find_user
-from agent_console.auth.users import create_user
 from tickets.db import unit_of_work
+from tickets.users.login import find_user
+from tickets.users.passwords import Passwords
+from tickets.users.schemas import UserCreate
+from tickets.users.service import create_user
 
 DEFAULT_DEMO_PASSWORD = "demo-password"
 

@@ -1,4 +1,4 @@
-"""Managing users (the admins' job): create, list, update, deactivate, reset a password."""
+"""Managing users (the admins' job): create, list, update, deactivate, reset a password; who has a phone."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agent_console.auth.passwords import Passwords
-from agent_console.auth.schemas import UserCreate, UserUpdate
-from agent_console.models import User
 from tickets.errors import Conflict, NotFound
 from tickets.models.types import utcnow
+from tickets.users.models import User
+from tickets.users.passwords import Passwords
+from tickets.users.schemas import UserCreate, UserUpdate
 
 
 def create_user(session: Session, data: UserCreate, *, passwords: Passwords) -> User:
@@ -93,6 +93,14 @@ def _check_extension_free(session: Session, extension: str | None, *, except_id:
             error_id="extension-taken",
             details={"field": "extension", "holder": holder},
         )
+
+
+def agent_for_extension(session: Session, extension: str) -> str:
+    """The username of the active user whose phone is ``extension`` (the extension itself if nobody's)."""
+    username = session.scalar(
+        select(User.username).where(User.extension == extension, User.active.is_(True)).limit(1)
+    )
+    return username or extension
 
 
 def deactivate_user(session: Session, user_id: int) -> User:

@@ -1,0 +1,151 @@
+"""The platform: every long-lived part, built from settings in one place and run in one lifespan.
+
+``build_platform(settings, ...)`` builds the parts (nothing connects yet); ``async with
+platform.running():`` starts them in order and stops them in reverse: the database readiness check,
+the call recorder, the AMI link with its call tracker, the FastAGI server and the background jobs.
+``serve``, ``demo`` and ``simulate`` build the web app on it (``agent_console.app.create_app``);
+routers reach it through ``agent_console.deps.PlatformDep`` or the narrow dependencies of their own
+package that the app fills from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent_console.auth.ratelimit import InMemoryLoginLimiter, LoginLimiter
+from callcenter.call_records import CallRecorder
+from callcenter.readiness import ReadinessChecks, database_check
+from config.settings import Settings
+from telephony.agi import FastAgiServer
+from telephony.ami import AmiClient
+from telephony.tracker import CallTracker, TrackerLink, attach
+from tickets import db as tickets_db
+from tickets.jobs import run_jobs_forever
+from tickets.users.passwords import Passwords
+from tickets.workflow.rules import WorkflowRules, load_rules
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Telephony:
+    """The link to one Asterisk: the AMI client, the call tracker fed by it, the recorder of calls."""
+
+    ami: AmiClient
+    tracker: CallTracker
+    recorder: CallRecorder | None
+    """``None`` when calls are not written to the customer record (``callcenter simulate``)."""
+    link: TrackerLink | None = None
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    """Sessions on the platform's database (services flush; the caller commits)."""
+    passwords: Passwords
+    login_limiter: LoginLimiter
+    workflow_rules: WorkflowRules
+    readiness: ReadinessChecks = field(default_factory=ReadinessChecks)
+    metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    telephony: Telephony | None = None
+    """``None`` when the platform runs without Asterisk (``serve --no-ami``, API tests)."""
+    agi: FastAgiServer | None = None
+    run_jobs: bool = False
+    jobs_task: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Platform]:
+        """Start every part, yield the running platform, stop them in reverse order (also on errors)."""
+        async with contextlib.AsyncExitStack() as stack:
+            self.readiness.add("database", database_check(self.engine))
+            stack.callback(self.readiness.remove, "database")
+            stack.callback(self.engine.dispose)
+            if self.telephony is not None:
+                await stack.enter_async_context(self._telephony_running(self.telephony))
+            if self.agi is not None:
+                await self.agi.start()
+                stack.push_async_callback(self.agi.close)
+                log.info("FastAGI server on %s:%s", self.agi.host, self.agi.bound_port)
+            if self.run_jobs:
+                await stack.enter_async_context(self._jobs_running())
+            yield self
+
+    @contextlib.asynccontextmanager
+    async def _telephony_running(self, parts: Telephony) -> AsyncIterator[None]:
+        if parts.recorder is not None:
+            parts.recorder.start()
+            parts.tracker.subscribe(parts.recorder.submit)
+        parts.link = attach(parts.ami, parts.tracker)
+        self.readiness.add("ami", lambda: parts.ami.connected)
+        parts.ami.start()
+        log.info("AMI link to %s:%s starting", self.settings.ami.host, self.settings.ami.port)
+        try:
+            yield
+        finally:
+            self.readiness.remove("ami")
+            parts.link.detach()
+            await parts.ami.close()
+            if parts.recorder is not None:
+                await parts.recorder.close()
+
+    @contextlib.asynccontextmanager
+    async def _jobs_running(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(
+            run_jobs_forever(self.sessions, self.workflow_rules), name="tickets-jobs"
+        )
+        self.jobs_task = task
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self.jobs_task = None
+
+
+def build_platform(
+    settings: Settings,
+    *,
+    ami: bool = False,
+    record_calls: bool = True,
+    agi: bool = False,
+    jobs: bool = False,
+    passwords: Passwords | None = None,
+    login_limiter: LoginLimiter | None = None,
+    workflow_rules: WorkflowRules | None = None,
+) -> Platform:
+    """The platform for ``settings``: ``ami`` links to Asterisk (the call tracker and, with
+    ``record_calls``, the recorder writing calls to the customer record), ``agi`` serves FastAGI on
+    ``settings.agi``, ``jobs`` runs the tickets background jobs."""
+    engine = tickets_db.create_engine(settings.effective_database_url)
+    sessions = tickets_db.session_factory(engine)
+    telephony = (
+        Telephony(
+            ami=AmiClient(settings.ami),
+            tracker=CallTracker(),
+            recorder=CallRecorder(sessions) if record_calls else None,
+        )
+        if ami
+        else None
+    )
+    return Platform(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        passwords=passwords or Passwords(),
+        login_limiter=login_limiter or InMemoryLoginLimiter(max_failures=5, window_seconds=60),
+        workflow_rules=workflow_rules or load_rules(),
+        telephony=telephony,
+        agi=FastAgiServer.from_settings(settings.agi) if agi else None,
+        run_jobs=jobs,
+    )
