@@ -1,0 +1,95 @@
+"""What the core decides: commands for the platform to carry out, journey steps to store and bus
+messages to publish. ``RoutingCore.handle`` returns them in the order they must happen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from routing.messages import BusMessage
+
+
+@dataclass(frozen=True, slots=True)
+class OfferCall:
+    """Reserve ``agent_id`` (atomically, in the state store) and ring their phone with the caller."""
+
+    call_id: str
+    agent_id: str
+    extension: str
+    queue: str
+    ring_timeout: float
+    caller_number: str = ""
+    caller_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOffer:
+    """Stop ringing the agent (caller gone, ring timeout, agent paused or logged out)."""
+
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseAgent:
+    """The agent's reservation in the state store ends (the call is over or the offer failed)."""
+
+    agent_id: str
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    call_id: str
+    position: int
+    estimated_wait: float | None  # seconds; None when no agent serves the queue
+
+
+@dataclass(frozen=True, slots=True)
+class Overflow:
+    """The call leaves ``queue`` for ``target`` (another queue of ours) after its maximum wait."""
+
+    call_id: str
+    queue: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferCallback:
+    call_id: str
+    queue: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendToVoicemail:
+    call_id: str
+    queue: str
+    mailbox: str
+
+
+@dataclass(frozen=True, slots=True)
+class PauseAgent:
+    """The agent is now paused (``missed`` after a ring-no-answer): tell their console and phone."""
+
+    agent_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordJourney:
+    """One step of a call's journey, for the journey-store port."""
+
+    call_id: str
+    step: str  # entered / offered / no_answer / answered / abandoned / transferred / overflowed / ended
+    at: float
+    queue: str
+    agent_id: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    message: BusMessage
+
+
+Decision = (OfferCall | CancelOffer | ReleaseAgent | Announce | Overflow | OfferCallback | SendToVoicemail
+            | PauseAgent | RecordJourney | Publish)
