@@ -21,6 +21,12 @@ TEMPLATES_DIR = CONFIG_DIR / "asterisk"
 
 AGENT_EXTENSIONS = tuple(str(n) for n in range(1001, 1007))
 FALLBACK_QUEUE = "fallback"
+CALLER_TONE = "440/250,0/750"
+AGENT_TONE = "620/250,0/750"
+HOLD_TONE = "880/250,0/750"
+PICKUP_GROUP = 1
+ATXFER_CODE = "*2"  # features.conf: the AMI Atxfer action queues this code (it fails without one)
+BLINDXFER_CODE = "##"
 AMI_PERMISSIONS = "system,call,log,verbose,command,agent,user,config,dtmf,reporting,cdr,dialplan,originate"
 
 # Modules not loaded: hardware (DAHDI), audio devices, back ends needing a server we do not run,
@@ -101,7 +107,6 @@ EMPTY_CONFIGS = (
     "cel.conf",
     "cli_aliases.conf",
     "confbridge.conf",
-    "features.conf",
     "followme.conf",
     "geolocation.conf",
     "pjproject.conf",
@@ -136,6 +141,14 @@ class RenderContext:
     agent_extensions: tuple[str, ...] = AGENT_EXTENSIONS
     agent_talk: int = 30
     language: str = "en"
+    # PlayTones() specs of the simulated phones' sound sources (see docs/pbx.md)
+    caller_tone: str = CALLER_TONE
+    agent_tone: str = AGENT_TONE
+    hold_tone: str = HOLD_TONE
+    pickup_group: int = PICKUP_GROUP
+    hold_max: int = 3600  # seconds a party putting the other on hold waits in [cc-holding]
+    atxfer_code: str = ATXFER_CODE
+    blindxfer_code: str = BLINDXFER_CODE
     tone_country: str = "cn"
     inbound_patterns: tuple[str, ...] = ("_X", "_X.", "_+X.", "s")
     noload: tuple[str, ...] = NOLOAD_MODULES

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from telephony.control import values
+
 CALLER_CONTEXT = "sim-caller"
 HOLD_CONTEXT = "sim-hold"
 AGENT_PHONES_CONTEXT = "agent-phones"
@@ -26,7 +28,6 @@ AGENT_PHONE_MODES = ("answer", "noanswer", "busy")
 
 _EXTEN = re.compile(r"^(?:\+?[0-9]+|[a-z][a-z0-9_-]*)$")
 _DTMF = re.compile(r"^[0-9A-Da-d*#wW]*$")
-_NUMBER = re.compile(r"^\+?[0-9*#]*$")
 
 
 def caller_originate(
@@ -123,12 +124,11 @@ def agent_phone_actions(
 
 
 def callerid(name: str, number: str) -> str:
-    """``"name" <number>`` as Originate's ``CallerID`` header; Unicode names pass as UTF-8."""
-    if any(c in name for c in '"<>\r\n\0'):
-        raise ValueError(f'caller name {name!r}: must not contain ", <, > or line breaks')
-    if not _NUMBER.match(number):
-        raise ValueError(f"caller number {number!r}: digits, *, # and a leading + only")
-    return f'"{name}" <{number}>' if name else f"<{number}>"
+    """``"name" <number>`` as Originate's ``CallerID`` header; Unicode names pass as UTF-8.
+
+    ``ValueError`` (``telephony.control.InvalidRequest``) for quotes, angle brackets or line
+    breaks in the name, or a number that is not digits, ``*``, ``#`` and a leading ``+``."""
+    return values.callerid(name, number)
 
 
 def _originate(

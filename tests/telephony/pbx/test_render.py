@@ -75,9 +75,43 @@ def test_inbound_runs_fastagi_at_settings_agi_and_falls_back_to_the_queue(tmp_pa
     assert "AGI(agi://127.0.0.1:7573/ivr?did=${EXTEN})" in inbound
     for pattern in ("_X.", "s"):
         assert f"exten => {pattern},1," in inbound
-    assert 'GotoIf($["${AGISTATUS}" != "SUCCESS"]?fallback)' in inbound
-    assert "Queue(${CC_FALLBACK_QUEUE}" in inbound
+    assert 'GotoIf($["${AGISTATUS}" != "SUCCESS"]?failed)' in inbound
+    assert "Queue(${CC_FALLBACK_QUEUE},t" in inbound
     assert "Goto(${CC_NEXT})" in inbound
+
+
+def test_inbound_hangs_up_only_when_told_and_falls_back_otherwise(tmp_path: Path) -> None:
+    """Fail-open: the one Hangup() after the AGI is reached by AGISTATUS HANGUP or CC_NEXT
+    done/hangup; every other path ends in the fallback queue."""
+    inbound = _section(_render(_settings(tmp_path))["extensions.conf"], "inbound").split("exten => _X.,")[0]
+    to_done = [line for line in inbound.splitlines() if "?done)" in line]
+    assert to_done == [
+        ' same => n,GotoIf($["${AGISTATUS}" = "HANGUP"]?done)',
+        ' same => n,GotoIf($["${CC_NEXT}" = "done" | "${CC_NEXT}" = "hangup"]?done)',
+    ]
+    lines = inbound.splitlines()
+    assert lines[-1] == " same => n(done),Hangup()"
+    assert lines[-2].startswith(" same => n,Queue(")
+    assert sum("Hangup()" in line for line in lines) == 1
+    for reason in ("bad-next", "unfinished", "agi-${AGISTATUS}", "requested"):
+        assert f"Set(CC_FALLBACK_REASON={reason})" in inbound
+
+
+def test_features_conf_has_the_atxfer_code_the_atxfer_action_needs(tmp_path: Path) -> None:
+    features = _render(_settings(tmp_path))["features.conf"]
+    featuremap = _section(features, "featuremap")
+    assert "atxfer = *2" in featuremap
+    assert "blindxfer = ##" in featuremap
+
+
+def test_dialled_agent_legs_may_transfer_and_be_picked_up(tmp_path: Path) -> None:
+    dialplan = _render(_settings(tmp_path))["extensions.conf"]
+    assert "Dial(Local/${EXTEN}@agent-phones," in _section(dialplan, "sim-call")
+    assert ",tTb(agent-predial^s^1))" in _section(dialplan, "sim-call")
+    assert "Set(CHANNEL(callgroup)=1)" in _section(dialplan, "agent-predial")
+    assert "PickupChan(Local/${EXTEN}@agent-phones,p)" in _section(dialplan, "pickup")
+    assert "MusicOnHold(" in _section(dialplan, "cc-hold")
+    assert "PlayTones(${CC_AGENT_TONE})" in _section(dialplan, "agent-phones")
 
 
 def test_agi_server_bound_to_every_address_is_reached_on_loopback(tmp_path: Path) -> None:

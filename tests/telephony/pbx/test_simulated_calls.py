@@ -151,11 +151,37 @@ def test_inbound_goes_to_the_fallback_queue_when_the_ivr_asks_for_it(pbx: PbxHan
     ami.wait_event("Hangup", Channel=channel)
 
 
-def test_inbound_hangs_up_when_the_ivr_sets_nothing(pbx: PbxHandle, ami: RawAmi) -> None:
+def test_inbound_falls_back_to_the_queue_when_the_ivr_returns_without_saying_the_call_is_finished(
+    pbx: PbxHandle, ami: RawAmi
+) -> None:
     channel, _ = _run_agi_call(pbx, ami, "4300", [])
+    joined = ami.wait_event("QueueCallerJoin", Channel=channel)
+    assert joined["Queue"] == "fallback"
+    reason = ami.action({"Action": "Getvar", "Channel": channel, "Variable": "CC_FALLBACK_REASON"})
+    assert reason["Value"] == "unfinished"
+    ami.action({"Action": "Hangup", "Channel": channel})
+    ami.wait_event("Hangup", Channel=channel)
+
+
+@pytest.mark.parametrize("finished", ["done", "hangup"])
+def test_inbound_hangs_up_when_the_ivr_says_the_call_is_finished(
+    pbx: PbxHandle, ami: RawAmi, finished: str
+) -> None:
+    channel, _ = _run_agi_call(pbx, ami, "4310", [f"SET VARIABLE CC_NEXT {finished}"])
     hangup = ami.wait_event("Hangup", Channel=channel)
     assert not [m for m in ami.events if m.get("Event") == "QueueCallerJoin" and m.get("Channel") == channel]
     assert hangup["Cause"] == "16"
+
+
+def test_inbound_falls_back_when_cc_next_names_a_place_that_does_not_exist(
+    pbx: PbxHandle, ami: RawAmi
+) -> None:
+    channel, _ = _run_agi_call(pbx, ami, "4320", ['SET VARIABLE CC_NEXT "no-such-context,1,1"'])
+    ami.wait_event("QueueCallerJoin", Channel=channel)
+    reason = ami.action({"Action": "Getvar", "Channel": channel, "Variable": "CC_FALLBACK_REASON"})
+    assert reason["Value"] == "bad-next"
+    ami.action({"Action": "Hangup", "Channel": channel})
+    ami.wait_event("Hangup", Channel=channel)
 
 
 def _phone_call(ami: RawAmi, extension: str, timeout_ms: int = 10000) -> Message:

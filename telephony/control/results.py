@@ -1,0 +1,126 @@
+"""What the call-control actions return: frozen dataclasses, no AMI header names outside."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class Originated:
+    """An originated channel that answered (OriginateResponse ``Success``)."""
+
+    action_id: str
+    channel: str
+    """For a Local channel, its ``;1`` half."""
+    uniqueid: str
+    caller_id_number: str
+    caller_id_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Redirected:
+    channel: str
+    context: str
+    exten: str
+    priority: str
+    extra_channel: str | None = None
+    """The second leg sent along (``ExtraChannel``), if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class HungUp:
+    channel: str
+    cause: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bridged:
+    channel1: str
+    channel2: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlindTransferred:
+    """``transferer``'s peer was sent to ``exten@context``; the transferer left the call."""
+
+    transferer: str
+    context: str
+    exten: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttendedTransferStarted:
+    """``transferer`` now consults ``exten@context``; its peer waits (music on hold). Hanging the
+    transferer up completes the transfer; ``cancel_attended_transfer`` returns to the peer."""
+
+    transferer: str
+    context: str
+    exten: str
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """``channel`` hears music on hold in [cc-hold]; ``holder`` waits in [cc-holding]."""
+
+    channel: str
+    holder: str
+    moh_class: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    channel: str
+    holder: str
+
+
+class SpyMode(Enum):
+    """ChanSpy options: q (no beep) always, plus w (whisper) or B (barge)."""
+
+    LISTEN = "listen"
+    WHISPER = "whisper"
+    BARGE = "barge"
+
+    @property
+    def options(self) -> str:
+        return {"listen": "qE", "whisper": "qwE", "barge": "qBE"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Spying:
+    """The supervisor's channel runs ChanSpy on ``spyee`` (ChanSpyStart seen)."""
+
+    mode: SpyMode
+    spyer: str
+    spyer_uniqueid: str
+    spyee: str
+    spyee_uniqueid: str
+
+
+@dataclass(frozen=True, slots=True)
+class VariableSet:
+    name: str
+    value: str
+    channel: str | None
+    """``None`` for a global variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class VariableValue:
+    name: str
+    value: str
+    """Empty when the variable is not set (Asterisk does not tell unset from empty)."""
+    channel: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DbEntry:
+    family: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class DbDeleted:
+    family: str
+    key: str
