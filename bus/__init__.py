@@ -5,6 +5,8 @@ composition root publishes them. ``InProcessBus`` serves one process; ``bus.redi
 offers the same interface across processes. See docs/bus.md.
 """
 
+from typing import Final
+
 from bus.base import BusBase
 from bus.codec import Codec
 from bus.errors import (
@@ -21,8 +23,8 @@ from bus.inproc import InProcessBus
 from bus.messages import Dropped, Policy, SubscriberStats
 from bus.subscription import Subscription
 
-RELIABLE = Policy.RELIABLE
-LOSSY = Policy.LOSSY
+RELIABLE: Final = Policy.RELIABLE
+LOSSY: Final = Policy.LOSSY
 
 __all__ = [
     "LOSSY",
