@@ -108,7 +108,7 @@ async def test_callers_in_an_agi_session_reach_the_fallback_queue_when_the_agi_s
     for number in numbers:
         headers = caller_originate("4400", number=number, name="被丢下的来电", talk=60, timeout=20)
         await ami.send_action(headers.pop("Action"), headers, check=True)
-    channels = set()
+    channels: set[str] = set()
     while len(channels) < CALLERS:  # every caller is inside a waiting IVR session
         kind, _, channel = (await _read_line(agi_process, DEADLINE)).partition(" ")
         assert kind == "session"
