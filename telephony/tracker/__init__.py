@@ -1,7 +1,7 @@
 """Live calls from AMI events: a pure ``CallTracker`` core and ``attach()`` to an ``AmiClient``.
 
 Domain events (frozen dataclasses): ``CallStarted``, ``CallAnswered``, ``CallBridged``, ``CallQueued``,
-``CallEnded``.
+``CallerIdChanged``, ``CallEnded`` (with its ``CallLeg`` legs).
 """
 
 from .adapter import TRACKED_EVENTS, TrackerLink, attach
@@ -10,7 +10,9 @@ from .events import (
     CallAnswered,
     CallBridged,
     CallEnded,
+    CallerIdChanged,
     CallEvent,
+    CallLeg,
     CallQueued,
     CallStarted,
     ChannelSummary,
@@ -23,10 +25,12 @@ __all__ = [
     "CallBridged",
     "CallEnded",
     "CallEvent",
+    "CallLeg",
     "CallQueued",
     "CallStarted",
     "CallTracker",
     "CallView",
+    "CallerIdChanged",
     "ChannelSummary",
     "Party",
     "TrackerLink",

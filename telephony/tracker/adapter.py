@@ -25,6 +25,8 @@ TRACKED_EVENTS = (
     "BridgeLeave",
     "BridgeDestroy",
     "DTMFEnd",
+    "DialBegin",
+    "AttendedTransfer",
     "QueueCallerJoin",
     "Hangup",
 )

@@ -22,17 +22,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from telephony.channels import agent_extension
+
 from .events import (
     CallAnswered,
     CallBridged,
     CallEnded,
+    CallerIdChanged,
     CallEvent,
+    CallLeg,
     CallQueued,
     CallStarted,
     ChannelSummary,
     Party,
 )
-from .state import STATE_DOWN, STATE_UP, CallState, ChannelState, clean_id
+from .state import STATE_DOWN, STATE_UP, CallState, ChannelState, LegState, clean_id, local_sibling
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,10 @@ CallEventHandler = Callable[[CallEvent], None]
 Event = Mapping[str, str]
 
 _RECENTLY_ENDED = 10_000
+_HOLDING = "holding_bridge"
+"""Bridge technology whose members do not hear each other (parking, BridgeWait)."""
+_RESTRICTED = 0x20
+_PRESENTATION = 0x60
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +63,25 @@ class CallView:
     bridged: tuple[tuple[str, str], ...]
     dtmf: str
     started_at: float | None
+    legs: tuple[CallLeg, ...] = ()
+    """Who talked to whom so far; ``end is None`` for the legs still talking."""
+    parties: tuple[Party, ...] = ()
+    """The parties talking now (of the open legs)."""
+    merged_calls: tuple[str, ...] = ()
 
 
 class CallTracker:
     def __init__(self) -> None:
         self._calls: dict[str, CallState] = {}
         self._channels: dict[str, ChannelState] = {}
+        self._by_name: dict[str, ChannelState] = {}
         self._bridges: dict[str, dict[str, ChannelState]] = {}
+        self._holding: set[str] = set()  # bridges whose members do not talk to each other
+        self._legs: dict[frozenset[str], LegState] = {}  # open legs by their parties' uniqueids
+        self._latest_leg: dict[str, LegState] = {}  # per live party: the last leg it started
+        self._seq = 0
         self._ended: OrderedDict[str, None] = OrderedDict()  # recently hung-up uniqueids
+        self._ended_calls: OrderedDict[str, str | None] = OrderedDict()  # call id -> merged into
         self._ended_since_mark: set[str] = set()  # only while a resync is awaited
         self._marked = False
         self._subscribers: list[CallEventHandler] = []
@@ -76,6 +95,8 @@ class CallTracker:
             "BridgeEnter": self._on_bridge_enter,
             "BridgeLeave": self._on_bridge_leave,
             "BridgeDestroy": self._on_bridge_destroy,
+            "AttendedTransfer": self._on_attended_transfer,
+            "DialBegin": self._on_dial_begin,
             "QueueCallerJoin": self._on_queue_join,
             "DTMFEnd": self._on_dtmf,
             "Hangup": self._on_hangup,
@@ -147,6 +168,24 @@ class CallTracker:
         call = self._calls.get(call_id)
         return None if call is None else self._view(call)
 
+    def call_of_channel(self, channel: str) -> CallView | None:
+        """The live call a channel belongs to, by channel name or Uniqueid."""
+        state = self._channels.get(channel) or self._by_name.get(channel)
+        return None if state is None else self.call(state.call_id)
+
+    def call_of_extension(self, extension: str) -> CallView | None:
+        """The current call of an agent extension (``PJSIP/4101-…``, ``Local/4101@agent-phones-…``):
+        the one in which it talks now, else the newest call with one of its channels."""
+        best: ChannelState | None = None
+        for channel in self._channels.values():
+            if agent_extension(channel.name) != extension or channel.call_id not in self._calls:
+                continue
+            talking = channel.uniqueid in self._latest_leg and self._latest_leg[channel.uniqueid].end is None
+            rank = (talking, channel.seq)
+            if best is None or rank > (self._talking(best), best.seq):
+                best = channel
+        return None if best is None else self.call(best.call_id)
+
     # -- event handlers --------------------------------------------------------------------
 
     def _on_newchannel(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
@@ -163,24 +202,57 @@ class CallTracker:
         channel = self._channels.get(event.get("Uniqueid", ""))
         new_name = event.get("Newname", "")
         if channel is not None and new_name:
+            if self._by_name.get(channel.name) is channel:
+                del self._by_name[channel.name]
             channel.name = new_name
+            self._by_name[new_name] = channel
 
     def _on_bridge_enter(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
         channel = self._channel_for(event, at, out)
         bridge_id = event.get("BridgeUniqueid", "")
         if channel is not None and bridge_id:
             self._update(channel, event, at, out)
+            if event.get("BridgeTechnology") == _HOLDING:
+                self._holding.add(bridge_id)
             self._enter_bridge(bridge_id, channel, at, out)
 
     def _on_bridge_leave(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
         channel = self._channels.get(event.get("Uniqueid", ""))
         if channel is not None:
-            self._leave_bridge(channel)
+            self._update(channel, event, at, out)  # a transfer's new Linkedid may show here first
+            mates = self._leave_bridge(channel)
+            self._relink([channel, *mates], at, out)
 
     def _on_bridge_destroy(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
-        members = self._bridges.pop(event.get("BridgeUniqueid", ""), None)
+        bridge_id = event.get("BridgeUniqueid", "")
+        members = self._bridges.pop(bridge_id, None)
+        self._holding.discard(bridge_id)
         for channel in (members or {}).values():
             channel.bridge_id = None
+        if members:
+            self._relink(list(members.values()), at, out)
+
+    def _on_dial_begin(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
+        """Both sides of a Dial (or an Originate, which has no calling channel) become links."""
+        for key in ("Uniqueid", "DestUniqueid"):
+            channel = self._channels.get(event.get(key, ""))
+            if channel is not None:
+                channel.dialled = True
+
+    def _on_attended_transfer(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
+        """Only a hint: the consultation call (the second transferer's) merges into the transferee's
+        once a channel moves; the Linkedid changes themselves do the moving."""
+        second = self._calls.get(event.get("SecondTransfererLinkedid", ""))
+        original = event.get("TransfereeLinkedid", "")
+        if (
+            event.get("Result") == "Success"
+            and second is not None
+            and original
+            and original != second.call_id
+            and original in self._calls
+            and second.moved_to is None
+        ):
+            second.moved_to = original
 
     def _on_queue_join(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
         channel = self._channel_for(event, at, out)
@@ -234,9 +306,16 @@ class CallTracker:
     ) -> ChannelState:
         uid = event["Uniqueid"]
         call_id = event.get("Linkedid") or uid
-        channel = ChannelState(uid, event.get("Channel", ""), call_id)
-        _apply(channel, event)
+        self._seq += 1
+        channel = ChannelState(uid, event.get("Channel", ""), call_id, seq=self._seq)
+        _apply(channel, event, at)
+        if call_id in self._ended_calls:
+            # A straggler of a call that already ended (events out of order): never restart it.
+            channel.live = False
+            return channel
         self._channels[uid] = channel
+        if channel.name:
+            self._by_name[channel.name] = channel
         call = self._calls.get(call_id)
         if call is None:
             call = CallState(call_id, channel, channel.exten, channel.context, at)
@@ -245,7 +324,6 @@ class CallTracker:
                 self._announce(call, at, out, resynced=resynced)
         call.channels[uid] = channel
         call.live.add(uid)
-        self._check_answer(call, channel, at, out)
         return channel
 
     def _announce(
@@ -256,11 +334,12 @@ class CallTracker:
         if not call.announced:
             call.announced = True
             first = call.first
+            call.presented = first.party()
             out.append(
                 CallStarted(
                     call.call_id,
                     call.started_at if call.started_at is not None else at,
-                    first.party(),
+                    call.presented,
                     call.dialed,
                     call.context,
                     resynced,
@@ -269,9 +348,9 @@ class CallTracker:
 
     def _update(self, channel: ChannelState, event: Event, at: float | None, out: list[CallEvent]) -> None:
         linkedid = event.get("Linkedid")
-        if linkedid and linkedid != channel.call_id and channel.live:
+        if linkedid and linkedid != channel.call_id and channel.live and linkedid not in self._ended_calls:
             self._move(channel, linkedid, at, out)
-        _apply(channel, event)
+        _apply(channel, event, at)
         channel.touched = True
         call = self._calls.get(channel.call_id)
         if call is not None and channel.live:
@@ -280,7 +359,18 @@ class CallTracker:
                     call.dialed = channel.exten  # originated calls start at "s", then enter the DID
                 if channel.state != STATE_DOWN:
                     self._announce(call, at, out)
-            self._check_answer(call, channel, at, out)
+                if (
+                    call.announced
+                    and call.presented is not None
+                    and _caller_id(call.presented)
+                    != (
+                        channel.number,
+                        channel.caller_name,
+                        channel.restricted,
+                    )
+                ):
+                    call.presented = channel.party()
+                    out.append(CallerIdChanged(call.call_id, at, call.presented))
 
     def _move(self, channel: ChannelState, call_id: str, at: float | None, out: list[CallEvent]) -> None:
         """A transfer gave the channel another Linkedid: it now belongs to that call."""
@@ -295,29 +385,21 @@ class CallTracker:
         call.live.add(channel.uniqueid)
         if old is not None:
             old.live.discard(channel.uniqueid)
+            old.moved_to = call_id
             if not old.live:
-                del self._calls[old.call_id]
-                self._announce(old, at, out)
-                out.append(self._ended_event(old, at, "transfer"))
-
-    def _check_answer(
-        self, call: CallState, channel: ChannelState, at: float | None, out: list[CallEvent]
-    ) -> None:
-        if channel.state != STATE_UP or channel.answered:
-            return
-        channel.answered = True
-        if call.answered_by is None and not call.is_callers_side(channel):
-            call.answered_by = channel
-            call.answered_at = at
-            self._announce(call, at, out)
-            out.append(CallAnswered(call.call_id, at, channel.party()))
+                self._end_call(old, at, out, "hangup")
 
     def _enter_bridge(
         self, bridge_id: str, channel: ChannelState, at: float | None, out: list[CallEvent]
     ) -> None:
-        self._leave_bridge(channel)
+        old_mates = self._leave_bridge(channel)
         members = self._bridges.setdefault(bridge_id, {})
-        for other in members.values():
+        others = list(members.values())
+        members[channel.uniqueid] = channel
+        channel.bridge_id = bridge_id
+        channel.was_bridged = True
+        self._relink([channel, *old_mates, *others], at, out)
+        for other in others:
             pair = (channel.name, other.name) if channel.name < other.name else (other.name, channel.name)
             parties = (channel.party(), other.party())
             for call_id in dict.fromkeys((channel.call_id, other.call_id)):
@@ -326,15 +408,154 @@ class CallTracker:
                     call.bridged.append(pair)
                     self._announce(call, at, out)
                     out.append(CallBridged(call_id, at, bridge_id, parties))
-        members[channel.uniqueid] = channel
-        channel.bridge_id = bridge_id
 
-    def _leave_bridge(self, channel: ChannelState) -> None:
-        if channel.bridge_id is not None:
-            members = self._bridges.get(channel.bridge_id)
-            if members is not None:
-                members.pop(channel.uniqueid, None)
-            channel.bridge_id = None
+    def _leave_bridge(self, channel: ChannelState) -> list[ChannelState]:
+        """Take the channel out of its bridge; returns the members left behind."""
+        if channel.bridge_id is None:
+            return []
+        members = self._bridges.get(channel.bridge_id)
+        channel.bridge_id = None
+        if members is None:
+            return []
+        members.pop(channel.uniqueid, None)
+        return list(members.values())
+
+    # -- legs: who talks to whom -----------------------------------------------------------
+
+    def _sibling(self, channel: ChannelState) -> ChannelState | None:
+        name = local_sibling(channel.name)
+        other = self._by_name.get(name) if name else None
+        return other if other is not None and other.live else None
+
+    def _is_party(self, channel: ChannelState) -> bool:
+        """A non-Local channel, or a Local half standing for the dialplan its other half runs."""
+        if not channel.live:
+            return False
+        if not channel.is_local():
+            return True
+        sibling = self._sibling(channel)
+        if sibling is None or sibling.was_bridged or sibling.dialled:
+            return False
+        call = self._calls.get(sibling.call_id)
+        return call is None or call.first is not sibling
+
+    def _passes_through(self, channel: ChannelState) -> ChannelState | None:
+        """The other half of a Local channel whose both halves are bridged (a link), else None."""
+        if channel.bridge_id is None or not channel.is_local():
+            return None
+        sibling = self._sibling(channel)
+        return sibling if sibling is not None and sibling.bridge_id is not None else None
+
+    def _mates(self, channel: ChannelState) -> list[ChannelState]:
+        bridge_id = channel.bridge_id
+        if bridge_id is None or bridge_id in self._holding:
+            return []
+        members = self._bridges.get(bridge_id, {})
+        return [m for m in members.values() if m is not channel and m.live]
+
+    def _reach(self, party: ChannelState) -> list[ChannelState]:
+        """The parties ``party`` hears: across bridges and through Local links, stopping at parties."""
+        found: list[ChannelState] = []
+        seen = {party.uniqueid}
+        todo = [party]
+        while todo:
+            node = todo.pop()
+            for mate in self._mates(node):
+                if mate.uniqueid in seen:
+                    continue
+                seen.add(mate.uniqueid)
+                if self._is_party(mate):
+                    found.append(mate)
+                    continue
+                through = self._passes_through(mate)
+                if through is not None and through.uniqueid not in seen:
+                    seen.add(through.uniqueid)
+                    todo.append(through)
+        return found
+
+    def _component(self, start: Iterable[ChannelState]) -> list[ChannelState]:
+        """Every live channel linked (bridges, Local pairs) to one of ``start``."""
+        seen: dict[str, ChannelState] = {}
+        todo = [c for c in start if c.live]
+        while todo:
+            node = todo.pop()
+            if node.uniqueid in seen:
+                continue
+            seen[node.uniqueid] = node
+            todo.extend(m for m in self._mates(node) if m.uniqueid not in seen)
+            sibling = self._sibling(node) if node.is_local() else None
+            if sibling is not None and sibling.uniqueid not in seen:
+                todo.append(sibling)
+        return list(seen.values())
+
+    def _talking(self, channel: ChannelState) -> bool:
+        leg = self._latest_leg.get(channel.uniqueid)
+        return leg is not None and leg.end is None
+
+    def _relink(self, touched: list[ChannelState], at: float | None, out: list[CallEvent]) -> None:
+        """Recompute the legs around ``touched`` (channels whose bridge or life just changed)."""
+        nodes = self._component(touched)
+        parties = [n for n in nodes if self._is_party(n)]
+        check = {c.uniqueid for c in touched} | {n.uniqueid for n in nodes}
+        pairs: dict[frozenset[str], tuple[ChannelState, ChannelState]] = {}
+        for party in parties:
+            for other in self._reach(party):
+                pairs.setdefault(frozenset((party.uniqueid, other.uniqueid)), (party, other))
+        for key, leg in list(self._legs.items()):
+            if key not in pairs and (leg.a.uniqueid in check or leg.b.uniqueid in check):
+                leg.end = at
+                del self._legs[key]
+        for key, (one, two) in pairs.items():
+            if key not in self._legs:
+                self._open_leg(key, one, two, at, out)
+
+    def _open_leg(
+        self,
+        key: frozenset[str],
+        one: ChannelState,
+        two: ChannelState,
+        at: float | None,
+        out: list[CallEvent],
+    ) -> None:
+        last = self._latest_leg.get(one.uniqueid)
+        if last is not None and last is self._latest_leg.get(two.uniqueid) and last.end is not None:
+            last.end = None  # the same two again before either talked to anyone else: same leg
+            self._legs[key] = last
+            return
+        a, b = self._order(one, two)
+        leg = LegState(a, b, a.bridge_id or b.bridge_id or "", at)
+        self._legs[key] = leg
+        self._latest_leg[one.uniqueid] = self._latest_leg[two.uniqueid] = leg
+        for call_id in dict.fromkeys((a.call_id, b.call_id)):
+            call = self._calls.get(call_id)
+            if call is None:
+                continue
+            call.legs.append(leg)
+            if call.answered_by is None:
+                answerer = self._answerer(call, a, b)
+                if answerer is not None:
+                    call.answered_by = answerer
+                    call.answered_at = at
+                    self._announce(call, at, out)
+                    out.append(CallAnswered(call.call_id, at, answerer.party()))
+
+    def _order(self, one: ChannelState, two: ChannelState) -> tuple[ChannelState, ChannelState]:
+        """The caller's side first, else the older channel."""
+        for channel, other in ((one, two), (two, one)):
+            call = self._calls.get(channel.call_id)
+            if call is not None and call.is_callers_side(channel):
+                return channel, other
+        return (one, two) if one.seq <= two.seq else (two, one)
+
+    @staticmethod
+    def _answerer(call: CallState, a: ChannelState, b: ChannelState) -> ChannelState | None:
+        a_caller, b_caller = call.is_callers_side(a), call.is_callers_side(b)
+        if a_caller != b_caller:
+            return b if a_caller else a
+        if a_caller:
+            return None
+        # Placed by the PBX (click-to-dial): the party that picked up first.
+        return min((a, b), key=lambda c: (c.up_at is None, c.up_at or 0.0, c.seq))
 
     def _hangup(
         self,
@@ -346,12 +567,16 @@ class CallTracker:
         *,
         reason: str,
     ) -> None:
-        self._leave_bridge(channel)
+        mates = self._leave_bridge(channel)
         channel.live = False
         channel.hangup_cause = cause
         channel.hangup_cause_text = cause_text
         uid = channel.uniqueid
         self._channels.pop(uid, None)
+        if self._by_name.get(channel.name) is channel:
+            del self._by_name[channel.name]
+        self._relink([channel, *mates], at, out)
+        self._latest_leg.pop(uid, None)
         self._ended[uid] = None
         if len(self._ended) > _RECENTLY_ENDED:
             self._ended.popitem(last=False)
@@ -362,12 +587,42 @@ class CallTracker:
             return
         call.live.discard(uid)
         if not call.live:
-            del self._calls[call.call_id]
-            self._announce(call, at, out)
-            out.append(self._ended_event(call, at, reason))
+            self._end_call(call, at, out, reason)
 
-    def _ended_event(self, call: CallState, at: float | None, reason: str) -> CallEnded:
+    def _end_call(self, call: CallState, at: float | None, out: list[CallEvent], reason: str) -> None:
+        del self._calls[call.call_id]
+        merged_into: str | None = None
+        if reason == "hangup" and call.moved_to is not None:
+            merged_into = self._survivor(call.moved_to)
+            reason = "merged"
+            survivor = self._calls.get(merged_into)
+            if survivor is not None:
+                survivor.merged_calls.append(call.call_id)
+                survivor.legs.extend(leg for leg in call.legs if leg not in survivor.legs)
+        self._ended_calls[call.call_id] = merged_into
+        if len(self._ended_calls) > _RECENTLY_ENDED:
+            self._ended_calls.popitem(last=False)
+        self._announce(call, at, out)
+        out.append(self._ended_event(call, at, reason, merged_into))
+
+    def _survivor(self, call_id: str) -> str:
+        """Follow a chain of merges to the call that is (or was last) alive."""
+        for _ in range(len(self._ended_calls) + 1):
+            nxt = self._ended_calls.get(call_id)
+            if nxt is None:
+                return call_id
+            call_id = nxt
+        return call_id
+
+    def _ended_event(
+        self, call: CallState, at: float | None, reason: str, merged_into: str | None = None
+    ) -> CallEnded:
         first = call.first
+        legs = sorted(call.legs, key=lambda leg: leg.start if leg.start is not None else float("-inf"))
+        final = legs[-1] if legs else None
+        for leg in legs:
+            if leg.end is None and not (leg.a.live and leg.b.live):
+                leg.end = at
         return CallEnded(
             call_id=call.call_id,
             at=at,
@@ -386,6 +641,10 @@ class CallTracker:
             reason=reason,
             started_at=call.started_at,
             answered_at=call.answered_at,
+            legs=tuple(leg.frozen() for leg in legs),
+            final_parties=(final.a.party(), final.b.party()) if final is not None else (),
+            merged_into=merged_into,
+            merged_calls=tuple(call.merged_calls),
         )
 
     def _view(self, call: CallState) -> CallView:
@@ -399,6 +658,13 @@ class CallTracker:
             bridged=tuple(call.bridged),
             dtmf="".join(call.dtmf),
             started_at=call.started_at,
+            legs=tuple(leg.frozen() for leg in call.legs),
+            parties=tuple(
+                dict.fromkeys(
+                    party for leg in call.legs if leg.end is None for party in (leg.a.party(), leg.b.party())
+                )
+            ),
+            merged_calls=tuple(call.merged_calls),
         )
 
     def _publish(self, events: list[CallEvent]) -> None:
@@ -410,13 +676,21 @@ class CallTracker:
                     log.exception("call tracker subscriber %r failed on %s", handler, type(event).__name__)
 
 
-def _apply(channel: ChannelState, event: Event) -> None:
+def _apply(channel: ChannelState, event: Event, at: float | None) -> None:
     """Copy the channel block of ``event`` onto ``channel`` (only the fields present)."""
     get = event.get
     state = get("ChannelState")
     if state is not None and state.isdigit():
         channel.state = int(state)
         channel.state_desc = get("ChannelStateDesc", channel.state_desc)
+        if channel.state == STATE_UP and not channel.answered:
+            channel.answered = True
+            channel.up_at = at
+    pres = get("CID-CallingPres")
+    if pres:
+        digits = pres.split(" ", 1)[0]
+        if digits.isdigit():
+            channel.restricted = int(digits) & _PRESENTATION == _RESTRICTED
     number = get("CallerIDNum")
     if number is not None:
         channel.number = clean_id(number)
@@ -437,6 +711,10 @@ def _apply(channel: ChannelState, event: Event) -> None:
         channel.exten = exten
     if not channel.name:
         channel.name = get("Channel", "")
+
+
+def _caller_id(party: Party) -> tuple[str, str, bool]:
+    return party.number, party.name, party.restricted
 
 
 def _timestamp(event: Event, now: float | None) -> float | None:

@@ -17,6 +17,9 @@ class Party:
     uniqueid: str
     number: str
     name: str
+    restricted: bool = False
+    """The caller asked for its number not to be shown (``CID-CallingPres`` restricted, from the last
+    ``NewCallerid``): keep the number for the record, never display it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,30 @@ class CallQueued:
 
 
 @dataclass(frozen=True, slots=True)
+class CallLeg:
+    """Two parties that talked to each other during a call, from ``start`` to ``end``.
+
+    A party is an endpoint: a non-Local channel, or the Local half that stands for what its other
+    half runs (a simulated phone, a caller); chains of Local channels between them are looked
+    through. ``end`` is ``None`` while they still talk (in ``CallView``)."""
+
+    a: Party
+    b: Party
+    bridge_id: str
+    """The bridge ``a`` was in when the leg started."""
+    start: float | None
+    end: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdChanged:
+    call_id: str
+    at: float | None
+    caller: Party
+    """The caller ID the dialplan presents now (number, name, ``restricted``), after CallStarted."""
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
     call_id: str
     at: float | None
@@ -87,10 +114,19 @@ class CallEnded:
     dtmf: str
     """Digits received on the caller's channel (what the caller keyed), in order."""
     reason: str = "hangup"
-    """``hangup``; ``resync`` when the call was gone after a reconnect; ``transfer`` when its last
-    channel moved to another call (a transfer changed its Linkedid)."""
+    """``hangup``; ``resync`` when the call was gone after a reconnect; ``merged`` when it was a
+    consultation that became part of another call (``merged_into``): an attended transfer moved its
+    channels there (a Linkedid change) and what was left of it hung up."""
     started_at: float | None = None
     answered_at: float | None = None
+    legs: tuple[CallLeg, ...] = ()
+    """Who talked to whom, in the order the legs started (a merged consultation's legs included)."""
+    final_parties: tuple[Party, ...] = ()
+    """The two parties of the last leg that started: after a transfer, the caller and the target."""
+    merged_into: str | None = None
+    """With ``reason="merged"``: the ``call_id`` of the call this one became part of."""
+    merged_calls: tuple[str, ...] = ()
+    """The consultation calls that merged into this one (each also ended with ``reason="merged"``)."""
 
 
-CallEvent = CallStarted | CallAnswered | CallBridged | CallQueued | CallEnded
+CallEvent = CallStarted | CallAnswered | CallBridged | CallQueued | CallerIdChanged | CallEnded

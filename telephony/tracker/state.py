@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .events import Party
+from .events import CallLeg, Party
 
 STATE_DOWN = 0
 STATE_UP = 6
@@ -46,9 +46,37 @@ class ChannelState:
     live: bool = True
     touched: bool = True
     """Seen in a live event since the last ``mark()`` (a reconnect)."""
+    restricted: bool = False
+    was_bridged: bool = False
+    """Entered a bridge at least once (a Local half that did is a link, never a party)."""
+    dialled: bool = False
+    """Placed or received a Dial (``DialBegin``): it will be bridged to its peer, it is a link."""
+    up_at: float | None = None
+    seq: int = 0
+    """Creation order among the tracker's channels."""
 
     def party(self) -> Party:
-        return Party(self.name, self.uniqueid, self.number, self.caller_name)
+        return Party(self.name, self.uniqueid, self.number, self.caller_name, self.restricted)
+
+    def is_local(self) -> bool:
+        return self.name.startswith("Local/")
+
+
+@dataclass(slots=True, eq=False)
+class LegState:
+    """Two parties talking (``end is None``) or that talked; shared by the calls of both parties."""
+
+    a: ChannelState
+    b: ChannelState
+    bridge_id: str
+    start: float | None
+    end: float | None = None
+
+    def key(self) -> frozenset[str]:
+        return frozenset((self.a.uniqueid, self.b.uniqueid))
+
+    def frozen(self) -> CallLeg:
+        return CallLeg(self.a.party(), self.b.party(), self.bridge_id, self.start, self.end)
 
 
 @dataclass(slots=True)
@@ -66,6 +94,12 @@ class CallState:
     dtmf: list[str] = field(default_factory=list)
     announced: bool = False
     """``CallStarted`` has been emitted."""
+    presented: Party | None = None
+    """The caller as last announced (``CallStarted`` / ``CallerIdChanged``)."""
+    legs: list[LegState] = field(default_factory=list)
+    moved_to: str | None = None
+    """A channel of this call moved to that call (a transfer changed its Linkedid)."""
+    merged_calls: list[str] = field(default_factory=list)
 
     def is_callers_side(self, channel: ChannelState) -> bool:
         """The caller's own channel or the other half of its Local pair."""

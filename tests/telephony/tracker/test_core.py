@@ -95,13 +95,26 @@ def test_caller_going_up_alone_is_not_an_answer_and_unknown_ids_are_empty() -> N
     assert isinstance(out[0], CallEnded) and not out[0].answered and out[0].caller.name == ""
 
 
-def test_local_sibling_of_the_caller_is_not_the_answerer() -> None:
+def test_a_phone_going_up_answers_only_once_it_is_bridged_with_the_caller() -> None:
     tracker = CallTracker()
-    tracker.feed(chan("Newchannel", "3.1", "Local/s@sim-caller-00000001;1", "3.1", 0))
-    tracker.feed(chan("Newchannel", "3.2", "Local/s@sim-caller-00000001;2", "3.1", 4))
-    assert tracker.feed(chan("Newstate", "3.2", "Local/s@sim-caller-00000001;2", "3.1", 6)) == []
-    out = tracker.feed(chan("Newstate", "3.3", "Local/1001@agent-phones-00000002;1", "3.1", 6))
-    assert [type(e) for e in out] == [CallStarted, CallAnswered]
+    caller, agent = "Local/s@sim-caller-00000001;", "Local/1001@agent-phones-00000002;"
+    tracker.feed(chan("Newchannel", "3.1", caller + "1", "3.1", 0))
+    tracker.feed(chan("Newchannel", "3.2", caller + "2", "3.1", 4))
+    assert tracker.feed(chan("Newstate", "3.2", caller + "2", "3.1", 6)) == []
+    tracker.feed(chan("Newchannel", "3.3", agent + "1", "3.1", 0))
+    tracker.feed(chan("Newchannel", "3.4", agent + "2", "3.1", 4))
+    out = tracker.feed(chan("Newstate", "3.3", agent + "1", "3.1", 6))
+    assert out == []  # up, but talking to nobody yet
+    out = tracker.feed(chan("BridgeEnter", "3.3", agent + "1", "3.1", 6, BridgeUniqueid="b"))
+    out += tracker.feed(chan("BridgeEnter", "3.1", caller + "1", "3.1", 6, BridgeUniqueid="b"))
+    assert [type(e) for e in out] == [CallStarted, CallAnswered, CallBridged]
+    assert isinstance(out[1], CallAnswered) and out[1].answered_by.channel == agent + "1"
+    view = tracker.call_of_channel(agent + "1")
+    assert view is not None and [(leg.a.channel, leg.b.channel, leg.end) for leg in view.legs] == [
+        (caller + "1", agent + "1", None)
+    ]
+    assert tracker.call_of_extension("1001") == view == tracker.call_of_channel("3.2")
+    assert tracker.call_of_extension("1002") is None and tracker.call_of_channel("nope") is None
 
 
 def test_rename_and_callerid_updates_show_in_the_end_event() -> None:

@@ -1,6 +1,7 @@
 """Replay AMI event logs recorded on real Asterisk servers (cacofonisk fixtures) through the client's
 protocol in random TCP chunks and the call tracker; check the calls reported against facts read
-from each log (caller, number called, who answered, hang-up cause, which SIP channels were bridged).
+from each log (caller, number called, who answered, hang-up cause, which SIP channels were bridged,
+who talked to whom in which order, which consultation merged into which call).
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ EXPECTED: dict[str, dict[str, Call]] = {
             "",
             "",
             "ID400388",
-            answered_by="SIP/voipgrid-siproute-docker-00000031",
+            # The far end picked up the call-me-now leg but refused its acceptance prompt: the
+            # Local leg went Up, yet it was never connected to anyone, so nobody answered the call.
+            answered_by=None,
             cause=16,
             cause_text="Normal Clearing",
             sip_pairs=set(),
@@ -150,7 +153,9 @@ EXPECTED: dict[str, dict[str, Call]] = {
             "+31150010001",
             "",
             "ID400382",
-            answered_by="SIP/150010001-00000011",
+            # The account phone picked up the click-to-dial leg, the number it then called was
+            # busy: the phone only ever heard the dialplan, so the call was not answered.
+            answered_by=None,
             cause=17,
             cause_text="User busy",
             sip_pairs=set(),
@@ -456,6 +461,94 @@ EXPECTED: dict[str, dict[str, Call]] = {
     },
 }
 
+# Who talked to whom, per call, in the order the legs started (read from the bridges of each log:
+# Local channel chains looked through). A consultation's legs are part of the call it merged into.
+V = "SIP/voipgrid-siproute-docker-"
+LEGS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    ("originate/cmn-world-world.json", "c4061ca6474c-1531991959.1348"): ((V + "0000002b", V + "0000002e"),),
+    # A (account 201) talks to B (202); B consults C (203) and completes: A talks to C.
+    ("originate/ctd-account-account-xfer-attn-abbcac.json", "c4061ca6474c-1531990887.868"): (
+        ("SIP/150010001-0000001d", "SIP/150010002-0000001e"),
+        ("SIP/150010002-0000001f", "SIP/150010003-00000020"),
+        ("SIP/150010001-0000001d", "SIP/150010003-00000020"),
+    ),
+    ("originate/ctd-account-account-xfer-attn-abbcac.json", "c4061ca6474c-1531990893.962"): (
+        ("SIP/150010002-0000001f", "SIP/150010003-00000020"),
+        ("SIP/150010001-0000001d", "SIP/150010003-00000020"),
+    ),
+    ("originate/ctd-account-account.json", "c4061ca6474c-1531990397.86"): (
+        ("SIP/150010001-00000002", "SIP/150010002-00000003"),
+    ),
+    ("originate/ctd-account-world-no-ringing.json", "ua5-ams-1552575068.23242646"): (
+        ("SIP/150010063-0015f5f1", "SIP/voipgrid-siproute-ams-0015f5f3"),
+    ),
+    # A (201) calls the outside B; A consults C (203) and completes: B talks to C.
+    ("originate/ctd-account-world-xfer-attn-abacbc.json", "c4061ca6474c-1531991604.1164"): (
+        ("SIP/150010001-00000025", V + "00000026"),
+        ("SIP/150010001-00000029", "SIP/150010003-0000002a"),
+        (V + "00000026", "SIP/150010003-0000002a"),
+    ),
+    ("originate/ctd-account-world-xfer-attn-abacbc.json", "c4061ca6474c-1531991613.1286"): (
+        ("SIP/150010001-00000029", "SIP/150010003-0000002a"),
+        (V + "00000026", "SIP/150010003-0000002a"),
+    ),
+    ("originate/ctd-account-world.json", "c4061ca6474c-1531990515.302"): (
+        ("SIP/150010001-00000008", V + "00000009"),
+    ),
+    # The outside caller reaches agent 201 through the queue; 201 consults 202 and completes.
+    ("queue/queue_attn_xfer.json", "f29ea68048f6-1530022819.2433"): (
+        (V + "00000087", "SIP/150010001-00000088"),
+        ("SIP/150010001-00000089", "SIP/150010002-0000008a"),
+        (V + "00000087", "SIP/150010002-0000008a"),
+    ),
+    ("queue/queue_attn_xfer.json", "f29ea68048f6-1530022836.2474"): (
+        ("SIP/150010001-00000089", "SIP/150010002-0000008a"),
+    ),
+    # 201 answers from the queue and blind-transfers the caller to 202.
+    ("queue/queue_blind_xfer.json", "f29ea68048f6-1530023464.2539"): (
+        (V + "0000008d", "SIP/150010001-0000008e"),
+        (V + "0000008d", "SIP/150010002-0000008f"),
+    ),
+    ("queue/queue_group.json", "195176c06ab8-1529938920.367"): ((V + "0000001b", "SIP/150010002-0000001d"),),
+    ("queue/queue_simple.json", "195176c06ab8-1529939196.518"): ((V + "00000025", "SIP/150010002-00000026"),),
+    ("simple/ab_callgroup.json", "195176c06ab8-1529936598.168"): (
+        ("SIP/150010001-0000000d", "SIP/150010002-0000000e"),
+    ),
+    ("simple/ab_success_a_hangup.json", "195176c06ab8-1529936170.42"): (
+        ("SIP/150010001-00000004", "SIP/150010002-00000005"),
+    ),
+    ("simple/ab_success_b_hangup.json", "195176c06ab8-1529936710.252"): (
+        ("SIP/150010001-00000013", "SIP/150010002-00000014"),
+    ),
+    ("simple/ab_success_o3.json", "fc7a1e79d662-1539093894.250"): (
+        ("SIP/100060001-0000000e", "SIP/100060002-0000000f"),
+    ),
+    ("simple/ab_success_twoclients.json", "195176c06ab8-1529936734.287"): (
+        ("SIP/260010001-00000015", V + "00000016"),
+    ),
+    ("simple/ab_success_twoclients.json", "195176c06ab8-1529936734.297"): (
+        (V + "00000017", "SIP/150010001-00000018"),
+    ),
+    ("var_set/user_events.json", "b6093874285e-1530278036.1206"): (
+        (V + "00000028", "SIP/150010001-00000029"),
+    ),
+    ("var_set/user_events.json", "b6093874285e-1530278036.1196"): (
+        ("SIP/260010001-00000026", V + "00000027"),
+    ),
+}
+"""Calls not listed had no leg: nobody was ever connected to anybody."""
+
+# The consultation call of each attended transfer, and the call it merged into.
+MERGED = {
+    ("originate/ctd-account-account-xfer-attn-abbcac.json", "c4061ca6474c-1531990893.962"): (
+        "c4061ca6474c-1531990887.868"
+    ),
+    ("originate/ctd-account-world-xfer-attn-abacbc.json", "c4061ca6474c-1531991613.1286"): (
+        "c4061ca6474c-1531991604.1164"
+    ),
+    ("queue/queue_attn_xfer.json", "f29ea68048f6-1530022836.2474"): "f29ea68048f6-1530022819.2433",
+}
+
 # One more hand-checked pair per click-to-dial log: the account phone bridged to the Local leg.
 EXTRA_PAIRS = {
     ("originate/ctd-account-world-deny-b.json", "c4061ca6474c-1531990698.589"): (
@@ -499,6 +592,14 @@ async def test_given_a_recorded_log_in_random_chunks_then_the_tracker_reports_th
         extra = EXTRA_PAIRS.get((name, call_id))
         if extra:
             assert extra in got.bridged
+        legs = LEGS.get((name, call_id), ())
+        assert tuple((leg.a.channel, leg.b.channel) for leg in got.legs) == legs
+        assert all(leg.start is not None and (leg.end is None or leg.end >= leg.start) for leg in got.legs)
+        assert tuple(p.channel for p in got.final_parties) == (legs[-1] if legs else ())
+        into = MERGED.get((name, call_id))
+        assert (got.reason, got.merged_into) == (("merged", into) if into else ("hangup", None))
+        merged_here = tuple(c for (f, c), target in MERGED.items() if f == name and target == call_id)
+        assert got.merged_calls == merged_here
         # the event sequence of each call is coherent
         mine = [e for e in seen if e.call_id == call_id]
         assert isinstance(mine[0], CallStarted) and mine[-1] is got
