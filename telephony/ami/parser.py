@@ -93,10 +93,11 @@ def _split(buf: bytes) -> tuple[list[str], str, bytes] | None:
             return None
         complete, rest = buf[:cut], buf[cut + len(blank_b) :]
     else:  # mixed: normalise a copy to LF; the rest stays as received
-        end = max(buf.rfind(b"\n\n") + 2, buf.rfind(b"\n\r\n") + 3)
-        if end < 2:
+        lf_at, crlf_at = buf.rfind(b"\n\n"), buf.rfind(b"\n\r\n")
+        if lf_at < 0 and crlf_at < 0:
             return None
-        last_nl = end - 2 if buf[end - 2] == 0x0A else end - 3  # the last line's own "\n"
+        # the last blank line; last_nl is the "\n" ending the line before it
+        last_nl, end = (lf_at, lf_at + 2) if lf_at > crlf_at else (crlf_at, crlf_at + 3)
         nl, blank_b = "\n", b"\n\n"
         complete, rest = buf[: last_nl + 1].replace(b"\r\n", b"\n")[:-1], buf[end:]
     blank = nl + nl
