@@ -7,26 +7,14 @@ from sqlalchemy.orm import Session
 
 from tickets.actors import SYSTEM, Actor
 from tickets.assets.schemas import AssetCreate, AssetUpdate
-from tickets.customers.service import customer_not_found
+from tickets.customers.lookup import refuse_merged
+from tickets.customers.service import get_customer
 from tickets.errors import Conflict, InvalidInput, NotFound
-from tickets.models import Asset, Customer, Ticket
-
-
-def _customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise customer_not_found(customer_id)
-    return customer
+from tickets.models import Asset, Ticket
 
 
 def create_asset(session: Session, *, customer_id: int, data: AssetCreate, actor: Actor = SYSTEM) -> Asset:
-    customer = _customer(session, customer_id)
-    if customer.merged_into_id is not None:
-        raise Conflict(
-            f"customer {customer_id} was merged into {customer.merged_into_id}",
-            error_id="customer-merged",
-            details={"customer_id": customer_id, "merged_into_id": customer.merged_into_id},
-        )
+    refuse_merged(get_customer(session, customer_id=customer_id))
     asset = Asset(customer_id=customer_id, **data.model_dump())
     session.add(asset)
     session.flush()
@@ -34,7 +22,7 @@ def create_asset(session: Session, *, customer_id: int, data: AssetCreate, actor
 
 
 def list_assets(session: Session, *, customer_id: int) -> list[Asset]:
-    _customer(session, customer_id)
+    get_customer(session, customer_id=customer_id)
     return list(session.scalars(select(Asset).where(Asset.customer_id == customer_id).order_by(Asset.id)))
 
 

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tickets.actors import SYSTEM, Actor
 from tickets.contacts import normalize_email
+from tickets.customers import lookup
+from tickets.customers.lookup import customer_not_found, refuse_merged
 from tickets.customers.schemas import ContactPointCreate, CustomerCreate, CustomerQuery, CustomerUpdate
 from tickets.errors import Conflict, Forbidden, NotFound
 from tickets.models import (
@@ -25,14 +27,6 @@ from tickets.models import (
     UTCDateTime,
 )
 from tickets.phones import normalize_phone
-
-
-def customer_not_found(customer_id: int) -> NotFound:
-    return NotFound(
-        f"no customer with id {customer_id}",
-        error_id="customer-not-found",
-        details={"customer_id": customer_id},
-    )
 
 
 def create_customer(session: Session, *, data: CustomerCreate, actor: Actor = SYSTEM) -> Customer:
@@ -57,17 +51,12 @@ def create_customer(session: Session, *, data: CustomerCreate, actor: Actor = SY
 
 def get_customer(session: Session, *, customer_id: int, follow_merged: bool = False) -> Customer:
     """The customer with its contact points; ``follow_merged`` returns the survivor of a merged one."""
-    customer = session.get(Customer, customer_id, options=[selectinload(Customer.contact_points)])
+    options = [selectinload(Customer.contact_points)]
+    if follow_merged:
+        return lookup.survivor(session, customer_id, options=options)
+    customer = session.get(Customer, customer_id, options=options)
     if customer is None:
         raise customer_not_found(customer_id)
-    hops = 0
-    while follow_merged and customer.merged_into_id is not None and hops < 10:
-        customer = session.get(
-            Customer, customer.merged_into_id, options=[selectinload(Customer.contact_points)]
-        )
-        if customer is None:  # pragma: no cover - the foreign key forbids it
-            raise customer_not_found(customer_id)
-        hops += 1
     return customer
 
 
@@ -75,13 +64,7 @@ def update_customer(
     session: Session, *, customer_id: int, data: CustomerUpdate, actor: Actor = SYSTEM
 ) -> Customer:
     """Change the fields that were given; given ``phones``/``emails`` replace that kind of contact point."""
-    customer = get_customer(session, customer_id=customer_id)
-    if customer.merged_into_id is not None:
-        raise Conflict(
-            f"customer {customer_id} was merged into {customer.merged_into_id}",
-            error_id="customer-merged",
-            details={"customer_id": customer_id, "merged_into_id": customer.merged_into_id},
-        )
+    customer = refuse_merged(get_customer(session, customer_id=customer_id))
     changes = data.model_dump(exclude_unset=True, exclude={"phones", "emails"})
     for field, value in changes.items():
         setattr(customer, field, list(value) if field == "tags" else value)
@@ -157,37 +140,12 @@ def find_by_phone(session: Session, *, phone: str) -> list[Customer]:
     points joined); merged duplicates never match.
     """
     number = normalize_phone(phone, field="phone")
-    return list(_by_number(session, number))
-
-
-def _by_number(session: Session, number: str) -> Sequence[Customer]:
-    holders = (
-        select(ContactPoint.customer_id)
-        .where(ContactPoint.kind == "phone", ContactPoint.value == number)
-        .scalar_subquery()
-    )
-    stmt = (
-        select(Customer)
-        .where(Customer.id.in_(holders), Customer.merged_into_id.is_(None))
-        .order_by(Customer.id)
-        .options(joinedload(Customer.contact_points))
-    )
-    found = list(session.scalars(stmt).unique())
-    # Whoever has it as their primary number comes first.
-    found.sort(key=lambda c: (not any(cp.is_primary and cp.value == number for cp in c.contact_points), c.id))
-    return found
+    return lookup.holders(session, "phone", number, options=[joinedload(Customer.contact_points)])
 
 
 def customer_id_for_number(session: Session, *, number: str) -> int | None:
     """The id of the customer an E.164 number belongs to (the primary holder, then the oldest)."""
-    stmt = (
-        select(ContactPoint.customer_id)
-        .join(Customer, Customer.id == ContactPoint.customer_id)
-        .where(ContactPoint.kind == "phone", ContactPoint.value == number, Customer.merged_into_id.is_(None))
-        .order_by(ContactPoint.is_primary.desc(), ContactPoint.customer_id)
-        .limit(1)
-    )
-    return session.scalar(stmt)
+    return lookup.first_holder_id(session, "phone", number)
 
 
 def _escape_like(text: str) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tickets.actors import SYSTEM, Actor
+from tickets.customers.lookup import first_holder_id
 from tickets.customers.schemas import ContactPointCreate, CustomerCreate
 from tickets.customers.service import add_contact_point, create_customer, find_by_phone, get_customer
-from tickets.models import ContactPoint, Customer
+from tickets.models import Customer
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,7 @@ class FoundCustomer:
 
 def customer_by_email(session: Session, *, email: str) -> Customer | None:
     """The live customer holding this (lower-cased) address: the primary holder, then the oldest."""
-    customer_id = session.scalar(
-        select(ContactPoint.customer_id)
-        .join(Customer, Customer.id == ContactPoint.customer_id)
-        .where(ContactPoint.kind == "email", ContactPoint.value == email, Customer.merged_into_id.is_(None))
-        .order_by(ContactPoint.is_primary.desc(), ContactPoint.customer_id)
-        .limit(1)
-    )
+    customer_id = first_holder_id(session, "email", email)
     return None if customer_id is None else get_customer(session, customer_id=customer_id)
 
 

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from tickets.actors import SYSTEM, Actor
 from tickets.contacts import normalize_email
-from tickets.customers.service import customer_id_for_number, customer_not_found
+from tickets.customers.lookup import customer_not_found, first_holder_id, survivor
+from tickets.customers.service import customer_id_for_number
 from tickets.errors import Conflict, InvalidInput, NotFound
 from tickets.interactions.schemas import InteractionCreate, InteractionUpdate
-from tickets.models import ContactPoint, Customer, Interaction
+from tickets.models import Customer, Interaction
 from tickets.phones import caller_id_withheld, normalize_caller_id, try_normalize_phone
 
 log = logging.getLogger(__name__)
@@ -42,26 +43,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
 
 def _live_customer_id(session: Session, customer_id: int) -> int:
     """The customer id to attach to: a merged duplicate resolves to its survivor."""
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise customer_not_found(customer_id)
-    hops = 0
-    while customer.merged_into_id is not None and hops < 10:
-        customer = session.get(Customer, customer.merged_into_id)
-        assert customer is not None
-        hops += 1
-    return customer.id
-
-
-def _customer_for_email(session: Session, address: str) -> int | None:
-    stmt = (
-        select(ContactPoint.customer_id)
-        .join(Customer, Customer.id == ContactPoint.customer_id)
-        .where(ContactPoint.kind == "email", ContactPoint.value == address, Customer.merged_into_id.is_(None))
-        .order_by(ContactPoint.is_primary.desc(), ContactPoint.customer_id)
-        .limit(1)
-    )
-    return session.scalar(stmt)
+    return survivor(session, customer_id).id
 
 
 def find_interaction(session: Session, *, external_id: str) -> Interaction | None:
@@ -90,7 +72,7 @@ def create_interaction(session: Session, *, data: InteractionCreate, actor: Acto
     customer_id = _live_customer_id(session, data.customer_id) if data.customer_id else None
     if address and data.channel == "email" and "@" in address:
         address = normalize_email(address, field="address")
-        customer_id = customer_id or _customer_for_email(session, address)
+        customer_id = customer_id or first_holder_id(session, "email", address)
     elif address and data.channel == "phone":
         number = try_normalize_phone(address)
         if number is not None:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from tickets.customers.service import customer_not_found
+from tickets.customers.lookup import holders, survivor
 from tickets.errors import NotFound
 from tickets.models import (
     OPEN_STATUSES,
     Asset,
-    ContactPoint,
     Customer,
     FollowUpTask,
     Interaction,
@@ -45,27 +44,15 @@ class Record:
     other_matches: list[Customer] = field(default_factory=list)
 
 
-def _with_profile(stmt: Select[Customer]) -> Select[Customer]:
-    """Contact points and assets come in the same query (a few rows each)."""
-    return stmt.options(joinedload(Customer.contact_points), joinedload(Customer.assets))
-
-
-def _load_customer(session: Session, customer_id: int) -> Customer | None:
-    stmt = _with_profile(select(Customer).where(Customer.id == customer_id))
-    return session.scalars(stmt).unique().one_or_none()
+PROFILE = (joinedload(Customer.contact_points), joinedload(Customer.assets))
+"""Contact points and assets come in the same query as the customer (a few rows each)."""
 
 
 def get_record(
     session: Session, *, customer_id: int, interactions_limit: int = DEFAULT_INTERACTIONS
 ) -> Record:
     """The record of a customer; a merged duplicate shows its survivor."""
-    customer = _load_customer(session, customer_id)
-    hops = 0
-    while customer is not None and customer.merged_into_id is not None and hops < 10:
-        customer = _load_customer(session, customer.merged_into_id)
-        hops += 1
-    if customer is None:
-        raise customer_not_found(customer_id)
+    customer = survivor(session, customer_id, options=PROFILE)
     return _assemble(session, customer, interactions_limit)
 
 
@@ -76,31 +63,13 @@ def record_by_phone(
     sharing the number are listed in ``other_matches``. No one: NotFound ``customer-not-found`` with
     the normalized number in ``details['phone']``."""
     number = normalize_phone(phone, field="phone")
-    holders = (
-        select(ContactPoint.customer_id)
-        .where(ContactPoint.kind == "phone", ContactPoint.value == number)
-        .limit(MAX_OPEN_ITEMS)
-        .scalar_subquery()
-    )
-    stmt = _with_profile(
-        select(Customer)
-        .where(Customer.id.in_(holders), Customer.merged_into_id.is_(None))
-        .order_by(Customer.id)
-    )
-    customers = list(session.scalars(stmt).unique())
+    customers = holders(session, "phone", number, options=PROFILE)
     if not customers:
         raise NotFound(
             f"no customer has the phone number {number}",
             error_id="customer-not-found",
             details={"phone": number},
         )
-
-    def holds_as_primary(customer: Customer) -> bool:
-        return any(
-            cp.is_primary and cp.kind == "phone" and cp.value == number for cp in customer.contact_points
-        )
-
-    customers.sort(key=lambda c: (not holds_as_primary(c), c.id))
     record = _assemble(session, customers[0], interactions_limit)
     record.matched_phone = number
     record.other_matches = customers[1:]

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from tickets.actors import Actor
+from tickets.customers.lookup import survivor
 from tickets.errors import Conflict, InvalidInput, NotFound
 from tickets.models import Asset, Customer, Interaction, Ticket, TicketChange, TicketComment, utcnow
 from tickets.ticketing import audit
@@ -66,15 +67,11 @@ def get_ticket(session: Session, *, ref: int | str, for_update: bool = False) ->
 
 
 def _customer(session: Session, customer_id: int) -> Customer:
-    """The customer, following merges to the surviving record."""
-    customer = session.get(Customer, customer_id)
-    seen: set[int] = set()
-    while customer is not None and customer.merged_into_id is not None and customer.id not in seen:
-        seen.add(customer.id)
-        customer = session.get(Customer, customer.merged_into_id)
-    if customer is None:
-        raise InvalidInput(f"no customer {customer_id}", details={"field": "customer_id"})
-    return customer
+    """The customer, following merges to the surviving record (an unknown id is bad input here)."""
+    try:
+        return survivor(session, customer_id)
+    except NotFound:
+        raise InvalidInput(f"no customer {customer_id}", details={"field": "customer_id"}) from None
 
 
 def _tier(customer: Customer) -> Tier:
