@@ -301,7 +301,7 @@ class Codec:
         label = f"one of {sorted(map(repr, values))}"
 
         def accepts(v: Any) -> bool:
-            return (type(v), v) in allowed
+            return type(v) in (str, int, bool, type(None)) and (type(v), v) in allowed
 
         def encode(v: Any, where: str) -> Any:
             if not accepts(v):
