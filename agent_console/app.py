@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from agent_console import health, metrics, ws_ping
+from agent_console.api_docs import install_api_docs
 from agent_console.auth import api as auth_api
 from agent_console.auth import users_api
 from agent_console.auth.deps import current_actor, get_current_user, optional_actor
@@ -55,9 +56,11 @@ def create_app(
         title="Contact center API",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served from local assets by install_api_docs
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
+    install_api_docs(app)
     app.state.platform = platform  # read back only by agent_console.deps.platform_of
 
     install_error_handlers(app)

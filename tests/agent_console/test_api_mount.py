@@ -229,3 +229,15 @@ def test_public_routers_run_without_a_token_and_still_see_a_valid_one(
         assert client.get("/api/open/who", headers=headers).json() == {"username": user.username}
         bad = client.get("/api/open/who", headers={"Authorization": "Bearer forged"})
         assert bad.status_code == 401 and bad.json()["error_id"] == "invalid-token"
+
+
+def test_the_api_docs_page_loads_every_asset_from_this_server(api_client: TestClient) -> None:
+    import re
+
+    page = api_client.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", page.text)
+    assert assets and all(url.startswith("/") and not url.startswith("//") for url in assets), assets
+    for url in assets:
+        assert api_client.get(url).status_code == 200, url
+    assert api_client.get("/redoc").status_code == 404  # ReDoc would load from a CDN
