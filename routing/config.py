@@ -160,7 +160,8 @@ def parse(data: Any) -> RoutingConfig:
     try:
         raw = RoutingIn.model_validate(data)
     except ValidationError as exc:
-        found = {f"{_location(err['loc'])}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()}
+        found = {f"{_location(err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+                 for err in exc.errors()}
         raise RoutingConfigError(sorted(found)) from None
     problems: list[str] = []
     queues: list[QueueConfig] = []

@@ -47,7 +47,9 @@ from routing.strategies import choose
 
 
 class RoutingError(ValueError):
-    """A command or event the core cannot apply (unknown agent or queue); nothing was changed."""
+    """A command or event the core cannot apply (unknown agent or queue); nothing was changed.
+
+    ``handle`` turns it into a ``Refused`` decision (timers due by then have fired and stand)."""
 
     def __init__(self, error_id: str, message: str) -> None:
         self.error_id = error_id
@@ -85,9 +87,12 @@ class RoutingCore:
             self._new_day()
         self._fire_timers(now, out)
         handler = _HANDLERS.get(type(event))
-        if handler is None:
-            raise RoutingError("unknown-event", f"the core does not handle {type(event).__name__}")
-        handler(self, event, now, out)
+        try:
+            if handler is None:
+                raise RoutingError("unknown-event", f"the core does not handle {type(event).__name__}")
+            handler(self, event, now, out)
+        except RoutingError as exc:  # refused before any change; timers that fired stand
+            out.append(d.Refused(type(event).__name__, exc.error_id, str(exc)))
         return out
 
     def next_deadline(self) -> float | None:

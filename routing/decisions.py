@@ -87,9 +87,20 @@ class RecordJourney:
 
 
 @dataclass(frozen=True, slots=True)
+class Refused:
+    """The input was not applied (``error_id``: no-such-queue, no-such-agent, agent-logged-out, ...).
+
+    For a refused ``CallEntered`` the service sends the caller to the fallback queue."""
+
+    input: str  # the input's class name
+    error_id: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Publish:
     message: BusMessage
 
 
 Decision = (OfferCall | CancelOffer | ReleaseAgent | Announce | Overflow | OfferCallback | SendToVoicemail
-            | PauseAgent | RecordJourney | Publish)
+            | PauseAgent | RecordJourney | Refused | Publish)
