@@ -29,7 +29,8 @@ def queue(name: str, **kw: Any) -> QueueConfig:
     return QueueConfig(name=name, **kw)
 
 
-def agent(agent_id: str, queues: dict[str, int] | list[str], ext: str | None = None, **kw: Any) -> AgentProfile:
+def agent(agent_id: str, queues: dict[str, int] | list[str], ext: str | None = None,
+          **kw: Any) -> AgentProfile:
     members = queues if isinstance(queues, dict) else dict.fromkeys(queues, 1)
     return AgentProfile(agent_id=agent_id, extension=ext or f"6{abs(hash(agent_id)) % 1000:03d}",
                         queues=tuple(Membership(q, p) for q, p in members.items()), **kw)

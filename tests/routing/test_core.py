@@ -39,7 +39,6 @@ from routing.events import (
     Pause,
     ReservationLost,
     Tick,
-    Unpause,
 )
 from routing.messages import AgentStateChanged, CallOffered
 from tests.routing.builders import T0, agent, core, enter, log_in, offers, queue, skills
@@ -76,7 +75,8 @@ def test_best_proficiency_prefers_the_most_skilled_agent() -> None:
 
 def test_fewest_calls_and_least_talk_time_prefer_the_least_occupied_agent() -> None:
     for name in (StrategyName.FEWEST_CALLS, StrategyName.LEAST_TALK_TIME):
-        c = core([queue("q", wrapup_seconds=0, strategy=Strategy(((name, 1),)))], [agent("a", ["q"]), agent("b", ["q"])])
+        c = core([queue("q", wrapup_seconds=0, strategy=Strategy(((name, 1),)))],
+                 [agent("a", ["q"]), agent("b", ["q"])])
         log_in(c, "a", "b")
         first = offers(enter(c, "c1", "q", T0 + 1))[0][1]
         answer_and_end(c, "c1", first, T0 + 1, 60)
@@ -228,7 +228,7 @@ def test_after_a_call_the_agent_wraps_up_for_the_queues_time_or_ends_it_early() 
     log_in(c, "a")
     enter(c, "c1", "q", T0)
     answer_and_end(c, "c1", "a", T0 + 1, 60)
-    assert c.agents["a"].state is AgentState.WRAP_UP
+    assert c.agent_snapshot("a", T0 + 61).state == "wrap_up"
     enter(c, "c2", "q", T0 + 70)
     assert offers(c.handle(Tick(), T0 + 90)) == []
     assert offers(c.handle(Tick(), T0 + 91)) == [("c2", "a")]
@@ -263,11 +263,13 @@ def test_after_the_sticky_window_anyone_may_take_the_call_and_an_old_last_agent_
     assert offers(enter(c, "c1", "q", T0, last_agent="last", last_agent_at=T0 - 3600)) == []
     assert offers(c.handle(Tick(), T0 + 20)) == [("c1", "other")]
     c.handle(CallerHungUp("c1"), T0 + 21)
-    assert offers(enter(c, "c2", "q", T0 + 22, last_agent="last", last_agent_at=T0 - 8 * 86400)) == [("c2", "other")]
+    out = enter(c, "c2", "q", T0 + 22, last_agent="last", last_agent_at=T0 - 8 * 86400)
+    assert offers(out) == [("c2", "other")]
 
 
 def test_waiting_callers_hear_their_position_and_estimated_wait() -> None:
-    c = core([queue("q", announce_interval=30, default_handle_seconds=120, ring_timeout=60)], [agent("a", ["q"]), agent("b", ["q"])])
+    c = core([queue("q", announce_interval=30, default_handle_seconds=120, ring_timeout=60)],
+             [agent("a", ["q"]), agent("b", ["q"])])
     log_in(c, "a", "b")
     for i in range(4):
         enter(c, f"c{i}", "q", T0 + i * 0.1)

@@ -67,7 +67,8 @@ QUEUES = [
           escalation=(EscalationStep(after=20, add_teams=frozenset({"t2"})),),
           overflow=OverflowRule(OverflowAction.CALLBACK)),
     queue("general", max_wait=200, wrapup_seconds=0, ageing_per_minute=3,
-          strategy=Strategy(((StrategyName.ROUND_ROBIN, 1.0),)), overflow=OverflowRule(OverflowAction.VOICEMAIL)),
+          strategy=Strategy(((StrategyName.ROUND_ROBIN, 1.0),)),
+          overflow=OverflowRule(OverflowAction.VOICEMAIL)),
 ]
 AGENTS = [
     agent("a1", {"sales": 1, "general": 2}, skills=skills(sales=7, general=3), teams=frozenset({"t1"})),
@@ -130,8 +131,8 @@ class Run:
             if isinstance(decision, ReleaseAgent):
                 self.reserved.pop(decision.agent_id, None)
             elif isinstance(decision, OfferCall):
-                assert decision.agent_id not in self.reserved, (
-                    f"{decision.agent_id} offered {decision.call_id} while holding {self.reserved[decision.agent_id]}")
+                held = self.reserved.get(decision.agent_id)
+                assert held is None, f"{decision.agent_id} offered {decision.call_id} while holding {held}"
                 self.reserved[decision.agent_id] = decision.call_id
             elif isinstance(decision, RecordJourney):
                 self.journey.setdefault(decision.call_id, []).append(decision.step)
@@ -144,16 +145,16 @@ class Run:
             if call.agent_id is not None:
                 assert call.agent_id not in holders, f"{call.agent_id} holds two calls"
                 holders[call.agent_id] = call.call_id
-        for agent in c.agents.values():
-            if not c.is_offerable(agent, self.now) or agent.call_id is not None:
+        for idle in c.agents.values():
+            if not c.is_offerable(idle, self.now) or idle.call_id is not None:
                 continue
-            for ms in agent.profile.queues:
+            for ms in idle.profile.queues:
                 for entry in c.waiting[ms.queue]:
                     call = c.calls[entry[4]]
-                    if c.in_sticky_window(call, self.now) and call.sticky_agent != agent.profile.agent_id:
+                    if c.in_sticky_window(call, self.now) and call.sticky_agent != idle.profile.agent_id:
                         continue
-                    assert not c.eligible(agent, call), (
-                        f"{agent.profile.agent_id} idle while {call.call_id} ({ms.queue}) waits for them")
+                    assert not c.eligible(idle, call), (
+                        f"{idle.profile.agent_id} idle while {call.call_id} ({ms.queue}) waits for them")
 
     def event(self, kind: int, a: int, b: int) -> Input:
         c = self.core
@@ -175,7 +176,10 @@ class Run:
             return OfferAnswered(call.call_id, call.agent_id or "")
         if kind == 6 and offered:
             call = c.calls[offered[b % len(offered)]]
-            return [AgentRinging, OfferFailed, ReservationLost][a % 3](call.call_id, call.agent_id or "")
+            agent_id = call.agent_id or ""
+            if a % 3 == 0:
+                return AgentRinging(call.call_id, agent_id)
+            return OfferFailed(call.call_id, agent_id) if a % 3 == 1 else ReservationLost(call.call_id, agent_id)
         if kind == 7 and connected:
             return CallEnded(connected[b % len(connected)])
         if kind == 8 and calls:
@@ -183,7 +187,7 @@ class Run:
         if kind == 9:
             return LogIn(agent_id)
         if kind == 10:
-            return [LogOut, Unpause, EndWrapUp][b % 3](agent_id)
+            return LogOut(agent_id) if b % 3 == 0 else Unpause(agent_id) if b % 3 == 1 else EndWrapUp(agent_id)
         if kind == 11:
             return Pause(agent_id, "break")
         if kind == 12:
