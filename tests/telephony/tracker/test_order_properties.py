@@ -72,8 +72,8 @@ def test_any_interleaving_of_channels_and_duplicates_end_every_call_exactly_once
     tracker = CallTracker()
     seen: list[CallEvent] = []
     tracker.subscribe(seen.append)
-    for n, event in enumerate(shuffled(LOGS[name], rng)):
-        tracker.feed(event, now=float(n))
+    for n, ami_event in enumerate(shuffled(LOGS[name], rng)):
+        tracker.feed(ami_event, now=float(n))
     check_each_call_starts_and_ends_once(seen, tracker)
     for event in seen:
         if isinstance(event, CallEnded):
@@ -93,6 +93,6 @@ def test_all_logs_interleaved_into_one_stream_end_every_call_exactly_once(seed: 
     seen: list[CallEvent] = []
     tracker.subscribe(seen.append)
     everything = [event for name in sorted(LOGS) for event in LOGS[name]]
-    for n, event in enumerate(shuffled(everything, rng)):
-        tracker.feed(event, now=float(n))
+    for n, ami_event in enumerate(shuffled(everything, rng)):
+        tracker.feed(ami_event, now=float(n))
     check_each_call_starts_and_ends_once(seen, tracker)
