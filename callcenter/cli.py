@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from callcenter.commands import db, mail, pbx, seed, serve, simulate, users
+from callcenter.commands import db, ivr, mail, pbx, seed, serve, simulate, users
 from config.settings import SettingsError, get_settings
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(pbx.app, name="pbx", help="The bundled Asterisk 22 (build, start, stop, status, CLI).")
 app.add_typer(db.app, name="db", help="Database schema (Alembic migrations).")
+app.add_typer(ivr.app, name="ivr", help="IVR flows: validate, reload, build prompts.")
 app.add_typer(users.app, name="users", help="Users who log in (agents, supervisors, admins).")
 app.command("serve", help="Run the platform: API, AMI link, FastAGI, jobs (--with-pbx: the bundled PBX).")(
     serve.serve

@@ -44,13 +44,14 @@ def render(prompt: Prompt | None, language: Language, variables: Mapping[str, st
     parts: list[SpeechPart] = []
     position = 0
     for match in PLACEHOLDER.finditer(text):
-        _add_text(parts, text[position : match.start()], language)
+        piece = text[position : match.start()]
+        _add_text(parts, piece, voice_language(piece, language))
         value = variables.get(match.group(1), "")
         if value:
             words = value_words(value, match.group(2) or "text", language)
             _add_text(parts, words, voice_language(words, language))
         position = match.end()
-    _add_text(parts, text[position:], language)
+    _add_text(parts, text[position:], voice_language(text[position:], language))
     return tuple(parts)
 
 
@@ -67,5 +68,5 @@ def literal_texts(prompt: Prompt) -> list[tuple[str, Language]]:
     for language, text in prompt.text.items():
         for piece in PLACEHOLDER.split(text)[::3]:
             if not _SILENT.match(piece):
-                found.append((piece.strip(), language))
+                found.append((piece.strip(), voice_language(piece, language)))
     return found

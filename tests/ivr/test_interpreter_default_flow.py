@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from ivr.interpreter import run_flow
 from ivr.model import Flow
 from ivr.ports import CustomerInfo, TicketInfo
+from ivr.session import Text
 
 from .fakes import HANGUP, Clock, FakeCaller, FakePorts
 
@@ -35,8 +36,10 @@ async def test_known_vip_is_greeted_by_chinese_name_in_mandarin_and_gets_priorit
     caller = FakeCaller(["2", "1", "1"])  # English, inquiry, survey yes
     result = await run_flow(default_flow, caller, fake.ports())
     greeting = next(s for s in caller.heard if any(getattr(p, "text", "") == "张三丰" for p in s))
-    name_part = next(p for p in greeting if getattr(p, "text", "") == "张三丰")
-    assert name_part.language == "zh"  # a Chinese name is spoken by the Mandarin voice
+    name_part = next(p for p in greeting if isinstance(p, Text) and p.text == "张三丰")
+    assert (
+        isinstance(name_part, Text) and name_part.language == "zh"
+    )  # a Chinese name is spoken by the Mandarin voice
     [request] = fake.routed
     assert request.priority == 8 and "vip" in request.skills
     assert request.tier == "vip" and request.customer_id == "7"
