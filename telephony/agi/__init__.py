@@ -6,6 +6,10 @@
         await session.answer()
         digits, timed_out = await session.get_data("beep", timeout_ms=3000, max_digits=4)
 
+    async def wait_in_queue(session: AgiSession) -> None:   # sends no command while it waits
+        async with session.watch_hangup():                  # AgiHangup as soon as the caller goes
+            await acd_offer(session.env.uniqueid)
+
     async with FastAgiServer("127.0.0.1", 4573, {"ivr": ivr}) as server:
         await server.serve_forever()
 
@@ -40,6 +44,7 @@ from telephony.agi.handlers import (
     hangup_handler,
     request_fallback,
 )
+from telephony.agi.hangup import HangupWatch
 from telephony.agi.interface import AgiSessionProtocol
 from telephony.agi.replies import (
     AgiReply,
@@ -79,6 +84,7 @@ __all__ = [
     "FastAgiServer",
     "GetDataResult",
     "HangupSignal",
+    "HangupWatch",
     "MalformedLine",
     "ProgressReply",
     "RecordResult",

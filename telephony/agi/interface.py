@@ -8,6 +8,8 @@ for protocol errors.
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
 from telephony.agi.environment import AgiEnvironment
@@ -27,6 +29,19 @@ class AgiSessionProtocol(Protocol):
     @property
     def hung_up(self) -> bool:
         """True once the caller's hang-up has been seen."""
+        ...
+
+    @property
+    def hangup_event(self) -> asyncio.Event:
+        """Set as soon as the caller hangs up, even while no command is sent."""
+        ...
+
+    async def wait_for_hangup(self) -> None:
+        """Return once the caller has hung up."""
+        ...
+
+    def watch_hangup(self) -> AbstractAsyncContextManager[object]:
+        """A block cancelled when the caller hangs up; it then raises ``AgiHangup``."""
         ...
 
     async def answer(self) -> None: ...

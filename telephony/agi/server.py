@@ -245,6 +245,7 @@ class FastAgiServer:
         session = AgiSession(connection, env)
         label = f"{env.channel or peer} ({env.script or '-'})"
         connection.label = label
+        connection.start_reading()  # a hang-up is seen at once, even while the handler is idle
         handler = self.resolve(env.script)
         limit = asyncio.timeout(self._session_timeout)
         try:

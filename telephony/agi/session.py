@@ -8,9 +8,12 @@ with 511 on a dead channel. Hang-up raises ``AgiHangup``; a live channel raises 
 
 from __future__ import annotations
 
+import asyncio
+
 from telephony.agi.connection import NO_TIMEOUT, AgiConnection
 from telephony.agi.environment import AgiEnvironment
 from telephony.agi.errors import AgiCommandFailed, AgiHangup
+from telephony.agi.hangup import HangupWatch
 from telephony.agi.replies import AgiReply
 from telephony.agi.results import GetDataResult, RecordResult, StreamResult, digit_from_code
 
@@ -37,6 +40,22 @@ class AgiSession:
     @property
     def connection(self) -> AgiConnection:
         return self._conn
+
+    # -- learning of the hang-up while idle -------------------------------------------------
+
+    @property
+    def hangup_event(self) -> asyncio.Event:
+        """Set as soon as the caller hangs up, even while the handler sends no command."""
+        return self._conn.hangup_event
+
+    async def wait_for_hangup(self) -> None:
+        """Return once the caller has hung up (at once if already known)."""
+        await self._conn.wait_for_hangup()
+
+    def watch_hangup(self) -> HangupWatch:
+        """``async with session.watch_hangup(): ...`` cancels the block when the caller hangs up
+        and raises ``AgiHangup`` from it (see ``telephony.agi.hangup``)."""
+        return HangupWatch(self._conn)
 
     def __repr__(self) -> str:
         return f"<AgiSession {self._env.channel or '?'} script={self._env.script!r} hung_up={self.hung_up}>"

@@ -159,6 +159,63 @@ async def test_caller_hanging_up_during_get_data_surfaces_agi_hangup(pbx: PbxHan
     assert server.live_sessions == 0
 
 
+HANGUP_NOTICE_DEADLINE = 2.0
+"""Seconds after AMI reports the caller's Hangup by which the idle handler must know of it."""
+
+
+@pytest.mark.parametrize("form", ["watch_hangup", "wait_for_hangup"])
+async def test_an_idle_handler_learns_of_the_callers_hangup_at_once_and_nothing_leaks(
+    pbx: PbxHandle, ami: AmiClient, form: str
+) -> None:
+    """A caller waiting for the ACD: the handler sends no AGI command, yet learns of the hang-up."""
+    number = unique_number()
+    seen: dict[str, Any] = {}
+    hangups: list[float] = []
+
+    def on_hangup(event: Message) -> None:
+        if event.get("CallerIDNum") == number:
+            hangups.append(time.monotonic())
+
+    ami.subscribe("Hangup", on_hangup)
+
+    async def ivr(session: AgiSession) -> None:
+        if session.env.callerid != number:
+            await session.set_variable("CC_FALLBACK", "1")
+            return
+        await session.answer()
+        seen["waiting"] = time.monotonic()
+        if form == "watch_hangup":
+            try:
+                async with session.watch_hangup():
+                    await asyncio.sleep(3600)  # no AGI command while waiting
+            except AgiHangup:
+                seen["learned"] = time.monotonic()
+                raise
+        else:
+            await session.wait_for_hangup()
+            seen["learned"] = time.monotonic()
+            seen["event"] = session.hangup_event.is_set()
+
+    server = await serve(pbx, ivr)
+    try:
+        await originate(ami, "8610804", number=number, name="赵六", delay=1, talk=1)
+        await wait_until(lambda: bool(hangups) or "learned" in seen, CALL_DEADLINE)
+        await wait_until(lambda: "learned" in seen, HANGUP_NOTICE_DEADLINE)
+        await wait_until(lambda: server.live_sessions == 0, CALL_DEADLINE)
+        await wait_until_async(lambda: channels_with(pbx, number), CALL_DEADLINE)
+    finally:
+        await server.close()
+
+    assert "waiting" in seen and seen["learned"] > seen["waiting"]
+    if form == "watch_hangup":
+        assert server.stats.hung_up >= 1
+    else:
+        assert seen["event"] is True and server.stats.completed >= 1
+    assert server.live_sessions == 0
+    readers = [t for t in asyncio.all_tasks() if t.get_name().startswith("agi-reader") and not t.done()]
+    assert readers == []
+
+
 async def test_without_an_agi_server_the_dialplan_falls_back_to_the_queue(
     pbx: PbxHandle, ami: AmiClient
 ) -> None:
