@@ -41,7 +41,7 @@ from routing.domain import (
     RoutingConfig,
 )
 from routing.eligibility import Requirements, requirements, steps_reached
-from routing.ordering import cross_queue_rank, effective_priority, queue_order
+from routing.ordering import cross_queue_rank, effective_priority, queue_order, store_score
 from routing.stats import DayClock, QueueCounters
 from routing.strategies import choose
 
@@ -70,6 +70,8 @@ class RoutingCore:
         self.members: dict[str, dict[str, int]] = {}  # queue → agent → per-queue priority
         self.counters: dict[str, QueueCounters] = {}
         self.dirty: set[str] = set()  # queues whose snapshot changed since the last ``take_dirty``
+        #: (queue, call, store score or None for "left the queue"), for a state store's global order
+        self.queue_changes: list[tuple[str, str, float | None]] = []
         self._reqs: dict[str, Requirements] = {}
         self._sticky_for: dict[str, set[str]] = {}  # agent → calls held for them
         self._timers: list[tuple[float, int, int, str, object]] = []
@@ -251,6 +253,7 @@ class RoutingCore:
         call.order = queue_order(call, self.queues[call.queue])
         insort(self.waiting[call.queue], call.order)
         self.dirty.add(call.queue)
+        self.queue_changes.append((call.queue, call.call_id, store_score(call.order)))
 
     def _dequeue(self, call: Call) -> None:
         entries = self.waiting[call.queue]
@@ -258,6 +261,7 @@ class RoutingCore:
         if i < len(entries) and entries[i] == call.order:
             del entries[i]
         self.dirty.add(call.queue)
+        self.queue_changes.append((call.queue, call.call_id, None))
 
     def _timer(self, at: float, kind: int, key: str, token: object) -> None:
         self._seq += 1
@@ -358,11 +362,13 @@ class RoutingCore:
         call.offered_at = now
         agent.call_id = call.call_id
         agent.last_offer[call.queue] = now
-        self._set_state(agent, AgentState.RESERVED, now, out)
         self._timer(now + queue.ring_timeout, _RING, call.call_id, (call.attempts, agent.profile.agent_id))
         a = call.attrs
+        # OfferCall first: an engine whose reservation fails drops it and the messages after it
         out.append(d.OfferCall(call.call_id, agent.profile.agent_id, agent.profile.extension, call.queue,
                                queue.ring_timeout, a.caller_number, a.caller_name))
+        agent.resumed_since = agent.since
+        self._set_state(agent, AgentState.RESERVED, now, out)
         out.append(d.Publish(m.CallOffered(
             call_id=call.call_id, agent_id=agent.profile.agent_id, extension=agent.profile.extension,
             queue=call.queue, attempt=call.attempts, customer_id=a.customer_id, tier=a.tier, intent=a.intent,
@@ -648,7 +654,9 @@ class RoutingCore:
         self._withdraw_offer(call, agent)
         agent.held_until = now + self.config.missed_retry_seconds
         self._timer(agent.held_until, _HELD, agent.profile.agent_id, agent.held_until)
-        self._set_state(agent, AgentState.AVAILABLE, now, out)
+        # the offer never left this instance: back to available as it was, nothing to publish
+        agent.state = AgentState.AVAILABLE
+        agent.since = agent.resumed_since
         self._enqueue(call)
         self._call_waiting(call, now, out)
 

@@ -188,6 +188,7 @@ class Agent:
     device: DeviceState = DeviceState.UNKNOWN
     call_id: str | None = None
     held_until: float = 0.0  # reserved by another instance: not offered before this
+    resumed_since: float = 0.0  # ``since`` before the last reservation (restored when it is lost)
     pending: AgentState | None = None  # paused or logged out once the current call's wrap-up ends
     pending_reason: str = ""
     wrap_queue: str = ""  # the queue whose wrap-up the agent is in

@@ -37,3 +37,8 @@ def cross_queue_rank(call: Call, queue: QueueConfig, now: float) -> tuple[int, f
     """Ascending sort key between queues (smaller is offered first)."""
     return (0 if call.head else 1, -(effective_priority(call, queue, now) + queue.weight),
             call.entered_at, call.seq)
+
+
+def store_score(order: tuple[int, float, float, int, str]) -> float:
+    """The queue order as one number for a state store's sorted set (ties: arrival in the store)."""
+    return order[0] * 1e12 + order[1]

@@ -179,7 +179,9 @@ class Run:
             agent_id = call.agent_id or ""
             if a % 3 == 0:
                 return AgentRinging(call.call_id, agent_id)
-            return OfferFailed(call.call_id, agent_id) if a % 3 == 1 else ReservationLost(call.call_id, agent_id)
+            if a % 3 == 1:
+                return OfferFailed(call.call_id, agent_id)
+            return ReservationLost(call.call_id, agent_id)
         if kind == 7 and connected:
             return CallEnded(connected[b % len(connected)])
         if kind == 8 and calls:
@@ -187,7 +189,9 @@ class Run:
         if kind == 9:
             return LogIn(agent_id)
         if kind == 10:
-            return LogOut(agent_id) if b % 3 == 0 else Unpause(agent_id) if b % 3 == 1 else EndWrapUp(agent_id)
+            if b % 3 == 0:
+                return LogOut(agent_id)
+            return Unpause(agent_id) if b % 3 == 1 else EndWrapUp(agent_id)
         if kind == 11:
             return Pause(agent_id, "break")
         if kind == 12:

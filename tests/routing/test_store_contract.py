@@ -1,0 +1,107 @@
+"""One contract for every state store: the in-memory one and Redis pass the same tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from routing.redis_store import RedisStore
+from routing.store import StateStore
+from tests.routing.conftest import REDIS_URL
+
+
+async def test_an_agent_reserved_for_one_call_cannot_be_reserved_for_another(store: StateStore) -> None:
+    assert await store.reserve("a1", "c1", ttl=30)
+    assert not await store.reserve("a1", "c2", ttl=30)
+    assert await store.holder("a1") == "c1"
+
+
+async def test_reserving_again_for_the_same_call_is_idempotent(store: StateStore) -> None:
+    assert await store.reserve("a1", "c1", ttl=30)
+    assert await store.reserve("a1", "c1", ttl=30)
+
+
+async def test_a_call_reserved_to_one_agent_cannot_be_reserved_to_another(store: StateStore) -> None:
+    assert await store.reserve("a1", "c1", ttl=30)
+    assert not await store.reserve("a2", "c1", ttl=30)
+    assert await store.holder("a2") is None
+
+
+async def test_release_frees_the_agent_only_for_the_call_it_holds(store: StateStore) -> None:
+    await store.reserve("a1", "c1", ttl=30)
+    assert not await store.release("a1", "other")
+    assert await store.holder("a1") == "c1"
+    assert await store.release("a1", "c1")
+    assert await store.holder("a1") is None
+    assert await store.reserve("a2", "c1", ttl=30)  # the call is free too
+    assert await store.release("a2")  # "" releases whatever the agent holds
+    assert not await store.release("a2")
+
+
+async def test_refresh_extends_only_the_holders_reservation(store: StateStore) -> None:
+    await store.reserve("a1", "c1", ttl=30)
+    assert await store.refresh("a1", "c1", ttl=60)
+    assert not await store.refresh("a1", "c2", ttl=60)
+    assert not await store.refresh("a9", "c1", ttl=60)
+
+
+async def test_a_reservation_expires_after_its_ttl(store: StateStore) -> None:
+    await store.reserve("a1", "c1", ttl=0.05)
+    deadline = asyncio.get_running_loop().time() + 3
+    while await store.holder("a1") is not None:
+        assert asyncio.get_running_loop().time() < deadline, "the reservation never expired"
+        await asyncio.sleep(0.02)
+    assert await store.reserve("a1", "c2", ttl=30)
+
+
+async def test_queue_order_is_by_score_then_arrival(store: StateStore) -> None:
+    await store.enqueue("q", "late-low", 5.0)
+    await store.enqueue("q", "first", 1.0)
+    await store.enqueue("q", "tie-a", 3.0)
+    await store.enqueue("q", "tie-b", 3.0)
+    await store.enqueue("other", "x", 0.0)
+    assert await store.order("q") == ["first", "tie-a", "tie-b", "late-low"]
+    assert await store.position("q", "tie-b") == 3
+    assert await store.position("q", "nobody") is None
+
+
+async def test_requeue_moves_a_call_and_dequeue_removes_it(store: StateStore) -> None:
+    for i, call_id in enumerate(["a", "b", "c"]):
+        await store.enqueue("q", call_id, float(i))
+    await store.enqueue("q", "c", -1.0)
+    await store.dequeue("q", "a")
+    await store.dequeue("q", "never-there")
+    assert await store.order("q") == ["c", "b"]
+
+
+async def test_queue_changes_apply_in_one_batch(store: StateStore) -> None:
+    await store.apply_queue_changes([("q", "a", 2.0), ("q", "b", 1.0), ("q", "c", 3.0), ("q", "b", None)])
+    assert await store.order("q") == ["a", "c"]
+
+
+async def test_concurrent_reservations_of_one_agent_let_exactly_one_win(store: StateStore,
+                                                                        redis_prefix: str) -> None:
+    stores = [store]
+    if isinstance(store, RedisStore):  # a second instance: its own connection pool, the same keys
+        stores.append(RedisStore.from_url(REDIS_URL, prefix=redis_prefix))
+    try:
+        attempts = [stores[i % len(stores)].reserve("a1", f"c{i}", ttl=30) for i in range(40)]
+        results = await asyncio.gather(*attempts)
+    finally:
+        for extra in stores[1:]:
+            assert isinstance(extra, RedisStore)
+            await extra.close()
+    assert sum(results) == 1
+
+
+@pytest.mark.redis
+async def test_a_redis_store_keeps_its_keys_under_its_prefix(redis_prefix: str) -> None:
+    store = RedisStore.from_url(REDIS_URL, prefix=redis_prefix)
+    try:
+        await store.reserve("a1", "c1", ttl=30)
+        await store.enqueue("q", "c1", 1.0)
+        keys = [key async for key in store._r.scan_iter(match=f"{redis_prefix}*")]
+        assert keys and all(key.startswith(redis_prefix) for key in keys)
+    finally:
+        await store.close()
