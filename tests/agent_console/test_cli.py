@@ -33,6 +33,7 @@ def _free_port() -> int:
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CC_")}
     env.update({"CC_DATA_DIR": str(tmp_path / "data"), "CC_ENVIRONMENT": "development", **extra})
+    env.setdefault("CC_AGI__PORT", str(_free_port()))  # serve runs FastAGI too: keep off the default port
     return env
 
 
