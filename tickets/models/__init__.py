@@ -2,6 +2,7 @@
 
 from tickets.models.customers import CONTACT_KINDS, TIERS, Asset, ContactPoint, Customer
 from tickets.models.interactions import CHANNELS, DIRECTIONS, Interaction
+from tickets.models.ivr_journeys import IvrJourney
 from tickets.models.tickets import (
     FOLLOW_UP_STATUSES,
     OPEN_STATUSES,
@@ -34,6 +35,7 @@ __all__ = [
     "Customer",
     "FollowUpTask",
     "Interaction",
+    "IvrJourney",
     "Notification",
     "Ticket",
     "TicketChange",
