@@ -14,8 +14,22 @@ PBX) is repeated until it holds at least ``--min-events`` events, then fed to:
 
 Each consumer reads the event name and one header of every event (ours answers such lookups from
 the frame text); ``ours_full_parse_eps`` also builds every event's complete header table, for
-comparison. CPU time (``process_time``) of this process is measured, so other load on the machine
-disturbs the figures less; the best of ``--rounds`` per parser. All must count the same events.
+comparison.
+
+The real consumer, the call tracker (``telephony.tracker.CallTracker``, public API only), fed in the
+same run from two parsers over the same bytes:
+
+- ``tracker_eps``: ours, as the platform wires it: ``attach(client, tracker)`` subscribes the
+  tracked event names, our protocol parses and dispatches, the tracker applies each event;
+- ``panoramisk_tracker_eps``: panoramisk's ``AMIProtocol`` parses, its dispatch hands the tracked
+  events (the same names) to an identical tracker; ``tracker_ratio_vs_panoramisk`` = ours / theirs.
+
+For these the copies of the stream get their own Uniqueids and Linkedids (a copy number put in
+front of the sequence part), since the tracker rightly ignores a channel id that already hung
+up; both trackers must emit the same number of call events (``tracker_call_events``).
+
+CPU time (``process_time``) of this process is measured, so other load on the machine disturbs the
+figures less; the best of ``--rounds`` per parser. All must count the same events.
 """
 
 from __future__ import annotations
@@ -27,9 +41,11 @@ import gzip
 import json
 import logging
 import platform
+import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +70,26 @@ def load_stream(min_events: int, repeat: int | None) -> tuple[bytes, int]:
     per_copy = body.count(b"\r\n\r\nEvent: ") + body.startswith(b"Event: ")
     copies = repeat or max(1, -(-min_events // per_copy))
     return raw[:banner_end] + body * copies, copies
+
+
+_CHANNEL_IDS = re.compile(rb"((?:Uniqueid|Linkedid): \d+\.)(\d+)")
+"""Uniqueid, Linkedid and their Dest/LocalOne/LocalTwo forms (BridgeUniqueid is a UUID)."""
+
+
+def renumbered(data: bytes, copies: int) -> bytes:
+    """``data`` (banner + ``copies`` equal bodies) with each copy's channel ids made its own."""
+    banner_end = data.index(b"\r\n") + 2
+    body = data[banner_end:]
+    size = len(body) // copies
+    parts = [data[:banner_end]]
+    for copy in range(copies):
+        prefix = b"%03d" % copy
+
+        def own_id(match: re.Match[bytes], prefix: bytes = prefix) -> bytes:
+            return match.group(1) + prefix + match.group(2)
+
+        parts.append(_CHANNEL_IDS.sub(own_id, body[copy * size : (copy + 1) * size]))
+    return b"".join(parts)
 
 
 def chunks_of(data: bytes, size: int) -> list[bytes]:
@@ -119,6 +155,84 @@ def run_panoramisk(chunks: list[bytes]) -> tuple[int, float]:
     return factory.count, time.process_time() - t0
 
 
+def run_ours_tracker(chunks: list[bytes]) -> tuple[int, int, float]:
+    """Our protocol -> dispatch -> ``attach``ed tracker; (events fed, call events, seconds)."""
+    from config.settings import AmiSettings
+    from telephony.ami import AmiClient
+    from telephony.tracker import CallTracker, attach
+
+    class CountingTracker(CallTracker):
+        fed = 0
+
+        def feed(self, event: Any, now: float | None = None) -> list[Any]:
+            self.fed += 1
+            return super().feed(event, now)
+
+    async def main() -> tuple[int, int, float]:
+        client = AmiClient(AmiSettings(secret="bench"))
+        tracker = CountingTracker()
+        attach(client, tracker)
+        calls = 0
+
+        def on_call(_: object) -> None:
+            nonlocal calls
+            calls += 1
+
+        tracker.subscribe(on_call)
+        protocol = client.make_protocol()
+        feed = protocol.data_received
+        t0 = time.process_time()
+        for chunk in chunks:
+            feed(chunk)
+        return tracker.fed, calls, time.process_time() - t0
+
+    return asyncio.run(main())
+
+
+def run_panoramisk_tracker(chunks: list[bytes]) -> tuple[int, int, float]:
+    """panoramisk's protocol and ``Message`` -> the same tracked names -> an identical tracker."""
+    from panoramisk.ami_protocol import AMIProtocol
+
+    from telephony.tracker import TRACKED_EVENTS, CallTracker
+
+    tracker = CallTracker()
+    tracked = frozenset(TRACKED_EVENTS)
+    clock = time.time
+    feed_tracker = tracker.feed
+    calls = 0
+
+    def on_call(_: object) -> None:
+        nonlocal calls
+        calls += 1
+
+    tracker.subscribe(on_call)
+
+    class Factory:
+        fed = 0
+
+        def dispatch(self, message: Any) -> None:
+            if message.get("Event") in tracked:
+                self.fed += 1
+                feed_tracker(message, clock())
+
+    class Transport:
+        def write(self, data: bytes) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    protocol = AMIProtocol()
+    protocol.connection_made(Transport())
+    factory = Factory()
+    protocol.factory = factory
+    feed = protocol.data_received
+    t0 = time.process_time()
+    for chunk in chunks:
+        feed(chunk)
+    return factory.fed, calls, time.process_time() - t0
+
+
 def run_asterisk_ami(data: bytes) -> tuple[int, float]:
     from asterisk.ami import AMIClient
 
@@ -166,6 +280,11 @@ def main() -> None:
 
     data, copies = load_stream(args.min_events, args.repeat)
     chunks = chunks_of(data, args.chunk)
+    tracker_data = renumbered(data, copies)
+    tracker_events = tracker_data.count(b"\r\n\r\nEvent: ")
+    tracker_chunks = chunks_of(tracker_data, args.chunk)
+    tracker_fed: dict[str, set[int]] = {"tracker": set(), "panoramisk_tracker": set()}
+    call_events: dict[str, set[int]] = {"tracker": set(), "panoramisk_tracker": set()}
     best: dict[str, float] = {}
     counts: dict[str, set[int]] = {
         "ours": set(),
@@ -173,19 +292,34 @@ def main() -> None:
         "panoramisk": set(),
         "asterisk_ami": set(),
     }
+    parsers: list[tuple[str, Callable[[], tuple[int, float]]]] = [
+        ("ours", lambda: run_ours(chunks)),
+        ("ours_full", lambda: run_ours(chunks, full=True)),
+        ("panoramisk", lambda: run_panoramisk(chunks)),
+        ("asterisk_ami", lambda: run_asterisk_ami(data)),
+    ]
+    trackers: list[tuple[str, Callable[[], tuple[int, int, float]]]] = [
+        ("tracker", lambda: run_ours_tracker(tracker_chunks)),
+        ("panoramisk_tracker", lambda: run_panoramisk_tracker(tracker_chunks)),
+    ]
     for _ in range(args.rounds):
-        for name, run in (
-            ("ours", lambda: run_ours(chunks)),
-            ("ours_full", lambda: run_ours(chunks, full=True)),
-            ("panoramisk", lambda: run_panoramisk(chunks)),
-            ("asterisk_ami", lambda: run_asterisk_ami(data)),
-        ):
+        for name, run in parsers:
             gc.collect()
             count, seconds = run()
             counts[name].add(count)
             best[name] = max(best.get(name, 0.0), count / seconds)
+        for name, run_tracker in trackers:
+            gc.collect()
+            fed, calls, seconds = run_tracker()
+            tracker_fed[name].add(fed)
+            call_events[name].add(calls)
+            # events per second of the whole stream (every event is parsed; the tracked ones fed)
+            best[name] = max(best.get(name, 0.0), tracker_events / seconds)
     events = next(iter(counts["ours"])) if len(counts["ours"]) == 1 else -1
     same = events > 0 and all(c == {events} for c in counts.values())
+    fed_seen = set().union(*tracker_fed.values())  # tracked events that reached each tracker
+    calls_seen = set().union(*call_events.values())  # call events each tracker emitted
+    same = same and tracker_events == events and len(fed_seen) == len(calls_seen) == 1 and 0 not in calls_seen
     result = {
         "bench": "ami_ingest",
         "events": events,
@@ -201,12 +335,22 @@ def main() -> None:
         "ratio_vs_panoramisk": round(best["ours"] / best["panoramisk"], 2),
         "ratio_vs_asterisk_ami": round(best["ours"] / best["asterisk_ami"], 2),
         "full_parse_ratio_vs_panoramisk": round(best["ours_full"] / best["panoramisk"], 2),
+        "tracker_eps": round(best["tracker"]),
+        "panoramisk_tracker_eps": round(best["panoramisk_tracker"]),
+        "tracker_ratio_vs_panoramisk": round(best["tracker"] / best["panoramisk_tracker"], 2),
+        "tracker_events_fed": max(tracker_fed["tracker"]),
+        "tracker_call_events": max(call_events["tracker"]),
         "clock": "process_time",
         "same_event_count": same,
         "python": platform.python_version(),
     }
     if not same:
         result["counts"] = {k: sorted(v) for k, v in counts.items()}
+        result["tracker_counts"] = {
+            "events": [events, tracker_events],
+            "fed": {k: sorted(v) for k, v in tracker_fed.items()},
+            "call_events": {k: sorted(v) for k, v in call_events.items()},
+        }
     print(json.dumps(result))
     if not same:
         sys.exit(1)
