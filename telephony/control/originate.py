@@ -113,6 +113,4 @@ async def originate(
         action_id=action_id,
         channel=placed.get("Channel", ""),
         uniqueid=placed.get("Uniqueid", ""),
-        caller_id_number=placed.get("CallerIDNum", ""),
-        caller_id_name=placed.get("CallerIDName", ""),
     )

@@ -21,7 +21,7 @@ from telephony.control.errors import (
 
 _NO_CHANNEL = re.compile(r"no such channel|does not exist|doesn't exist|does not exists", re.IGNORECASE)
 _PERMISSION = re.compile(r"permission denied|not permitted", re.IGNORECASE)
-_NO_ENTRY = re.compile(r"database entry not found", re.IGNORECASE)
+_NO_ENTRY = re.compile(r"database entry (?:not found|could not be deleted)", re.IGNORECASE)
 _TRANSFER_INVALID = re.compile(r"transfer invalid", re.IGNORECASE)
 _TRANSFER_FAILED = re.compile(r"transfer failed", re.IGNORECASE)
 

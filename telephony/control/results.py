@@ -14,8 +14,6 @@ class Originated:
     channel: str
     """For a Local channel, its ``;1`` half."""
     uniqueid: str
-    caller_id_number: str
-    caller_id_name: str
 
 
 @dataclass(frozen=True, slots=True)
