@@ -6,7 +6,15 @@
 - ``HTTPException`` (401, 403, 404, 429 ...) → its status, headers kept, ``detail`` kept too;
 - a value the database cannot take (an id beyond its integer range, a NUL character) → 422
   ``invalid-value`` naming the path or query parameter when it is one;
+- a unique key that a concurrent request took first (``IntegrityError``, also at commit) → 409
+  ``conflict``; a stale optimistic-concurrency version (``StaleDataError``) → 409
+  ``version-conflict``;
+- a database too busy to take the write in time (``DatabaseBusy``, SQLite's "database is locked")
+  → 503 ``busy`` with ``Retry-After``;
 - anything else → 500 ``internal``, logged with its traceback.
+
+Refused inputs are echoed JSON-safe: at most 200 characters, infinities as text, lone surrogates
+escaped (they cannot be encoded as UTF-8).
 """
 
 from __future__ import annotations
@@ -19,9 +27,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, StatementError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tickets.db import DatabaseBusy
 from tickets.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -61,8 +71,12 @@ def _echoable(value: Any) -> Any:
     """The refused input as JSON can carry it: infinities as text, long strings cut short."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if isinstance(value, str) and len(value) > MAX_ECHOED_CHARS:
-        return value[:MAX_ECHOED_CHARS] + "…"
+    if isinstance(value, str):
+        if len(value) > MAX_ECHOED_CHARS:
+            value = value[:MAX_ECHOED_CHARS] + "…"
+        return json_safe_text(value)
+    if isinstance(value, bytes):
+        return _echoable(value.decode("utf-8", "backslashreplace"))
     if isinstance(value, dict):
         return {k: _echoable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -70,13 +84,20 @@ def _echoable(value: Any) -> Any:
     return value
 
 
+def json_safe_text(text: str) -> str:
+    """``text`` with lone surrogates (``"\\ud800"``, valid JSON but not UTF-8) written as escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    raw = list(exc.errors())
+    raw = [_echoable(dict(e)) if isinstance(e, dict) else e for e in exc.errors()]
     for error in raw:
-        if isinstance(error, dict) and "input" in error:
-            error["input"] = _echoable(error["input"])
-        if isinstance(error, dict) and error.get("loc", ())[-1:] == ("password",):
+        if isinstance(error, dict) and tuple(error.get("loc", ()))[-1:] == ("password",):
             error["input"] = "***"
     fields = [{"field": field_name(e.get("loc", ())), "reason": e.get("msg", "invalid")} for e in raw]
     message = "; ".join(f"{f['field']}: {f['reason']}" for f in fields) or "invalid request"
@@ -102,10 +123,45 @@ def _unstorable(value: str) -> bool:
     return "\x00" in value or (number.isascii() and number.isdigit() and int(number) > MAX_DB_INT)
 
 
+def busy_response(message: str, retry_after: int = 1) -> JSONResponse:
+    """503 ``busy`` with ``Retry-After``: the request was not served; the same request may be retried."""
+    return JSONResponse(
+        error_body("busy", message, {"retry_after": retry_after}),
+        status_code=503,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+    return busy_response("the database is busy; retry shortly")
+
+
+async def _stale_version(request: Request, exc: Exception) -> JSONResponse:
+    log.info("stale version on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        error_body("version-conflict", "another change to this record came first; reload and retry"),
+        status_code=409,
+    )
+
+
+def _is_locked(exc: Exception) -> bool:
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
 async def _database_value_error(request: Request, exc: Exception) -> JSONResponse:
     """A value the database refused (PostgreSQL ``DataError``, SQLite's ``OverflowError`` on a huge
-    integer) came from the request: 422, not 500."""
+    integer) came from the request: 422, not 500. A unique key taken by a concurrent request is 409,
+    a locked SQLite 503."""
     cause = exc.orig if isinstance(exc, StatementError) else exc
+    if isinstance(exc, IntegrityError):
+        log.info("integrity conflict on %s %s: %s", request.method, request.url.path, cause)
+        return JSONResponse(
+            error_body("conflict", "a concurrent change conflicts with this one (a duplicate); retry"),
+            status_code=409,
+        )
+    if _is_locked(exc):
+        return await _database_busy(request, exc)
     if not isinstance(exc, DataError) and not isinstance(cause, OverflowError):
         return await _unhandled(request, exc)
     params = [("path", k, str(v)) for k, v in request.path_params.items()]
@@ -126,6 +182,8 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(DatabaseBusy, _database_busy)
+    app.add_exception_handler(StaleDataError, _stale_version)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(StatementError, _database_value_error)

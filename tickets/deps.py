@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
@@ -32,9 +32,17 @@ SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_db(sessions: SessionsDep) -> Iterator[Session]:
-    """One session per request: committed when the endpoint succeeds, rolled back when it raises."""
-    with unit_of_work(sessions) as session:
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request, sessions: SessionsDep) -> Iterator[Session]:
+    """One session per request, committed when the endpoint succeeds and rolled back when it raises.
+
+    It is a function-scoped dependency: the commit runs after the endpoint returned and its response
+    was serialized, but before the response is sent, so a 2xx means committed and a failed commit is
+    an error response. GET requests get a read-only session (SQLite runs them beside the writer).
+    """
+    with unit_of_work(sessions, read_only=request.method in READ_METHODS) as session:
         yield session
 
 
@@ -47,5 +55,5 @@ def current_actor() -> Actor:
     )
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 ActorDep = Annotated[Actor, Depends(current_actor)]

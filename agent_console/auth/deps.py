@@ -13,13 +13,16 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
-from agent_console.auth.tokens import TokenError, decode_token, to_millis
+from agent_console.auth.tokens import TokenClaims, TokenError, decode_token, to_millis
 from agent_console.deps import platform_of
 from tickets.actors import Actor
+from tickets.db import unit_of_work
+from tickets.deps import SessionDep
 from tickets.errors import Forbidden
-from tickets.users.models import User
+from tickets.users.models import User, tokens_revoked_at
 
 ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3}
 TOKEN_URL = "/api/auth/token"
@@ -55,35 +58,50 @@ class AuthError(HTTPException):
         self.error_id = error_id
 
 
-def user_for_token(conn: HTTPConnection, token: str) -> AuthUser:
-    """The active user a token names, read fresh from the database (role and active state are current)."""
+def user_for_token(conn: HTTPConnection, token: str, session: Session | None = None) -> AuthUser:
+    """The active user a token names, read fresh from the database (role and active state are current).
+
+    ``session`` is the request's own (one session per request); without it (a websocket) a short
+    read-only one is opened.
+    """
     platform = platform_of(conn)
     try:
         claims = decode_token(token, secret=platform.settings.api.secret_key)
     except TokenError as exc:
         error_id = "token-expired" if str(exc) == "token expired" else "invalid-token"
         raise AuthError(str(exc), error_id) from exc
-    with platform.sessions() as session:
-        user = session.scalar(select(User).where(User.username == claims.username))
-        if user is None or not user.active:
-            raise AuthError("the user of this token is unknown or inactive", "invalid-token")
-        changed = user.password_changed_at
-        if changed is not None and claims.issued_at < to_millis(changed):
-            raise AuthError("the password changed after this token was issued", "invalid-token")
-        return AuthUser(
-            id=user.id,
-            username=user.username,
-            role=user.role,
-            display_name=user.display_name,
-            extension=user.extension,
-            language=user.language,
+    if session is None:
+        with unit_of_work(platform.sessions, read_only=True) as own:
+            return _user_of(own, claims)
+    return _user_of(session, claims)
+
+
+def _user_of(session: Session, claims: TokenClaims) -> AuthUser:
+    user = session.scalar(select(User).where(User.username == claims.username))
+    if user is None or not user.active:
+        raise AuthError("the user of this token is unknown or inactive", "invalid-token")
+    revoked = tokens_revoked_at(user)
+    if revoked is not None and claims.issued_at < to_millis(revoked):
+        raise AuthError(
+            "this token was issued before the user's password, role or active state changed",
+            "invalid-token",
         )
+    return AuthUser(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        display_name=user.display_name,
+        extension=user.extension,
+        language=user.language,
+    )
 
 
-def get_current_user(conn: HTTPConnection, token: Annotated[str | None, Depends(bearer_scheme)]) -> AuthUser:
+def get_current_user(
+    conn: HTTPConnection, session: SessionDep, token: Annotated[str | None, Depends(bearer_scheme)]
+) -> AuthUser:
     if not token:
         raise AuthError("not authenticated: send 'Authorization: Bearer <token>'")
-    return user_for_token(conn, token)
+    return user_for_token(conn, token, session)
 
 
 CurrentUser = Annotated[AuthUser, Depends(get_current_user)]
@@ -110,10 +128,10 @@ AdminUser = Annotated[AuthUser, Depends(require_role("admin"))]
 
 
 def optional_user(
-    conn: HTTPConnection, token: Annotated[str | None, Depends(bearer_scheme)]
+    conn: HTTPConnection, session: SessionDep, token: Annotated[str | None, Depends(bearer_scheme)]
 ) -> AuthUser | None:
     """The token's user, or ``None`` when no token is sent (a bad token is still 401)."""
-    return user_for_token(conn, token) if token else None
+    return user_for_token(conn, token, session) if token else None
 
 
 OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]

@@ -75,6 +75,10 @@ class Ticket(Base):
     severity: Mapped[str | None] = mapped_column(String(16))
     compensation: Mapped[str | None] = mapped_column(Text)
     compensation_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Optimistic concurrency: every ORM update says ``WHERE version = <the one read>`` and bumps it.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     customer: Mapped[Customer] = relationship()
     asset: Mapped[Asset | None] = relationship()
@@ -146,6 +150,9 @@ class FollowUpTask(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     ticket: Mapped[Ticket | None] = relationship()
     customer: Mapped[Customer] = relationship()

@@ -35,6 +35,14 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Tokens issued before this moment are refused (set when the password changes).
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Tokens issued before this moment are refused too (set on deactivation, reactivation, a new role).
+    tokens_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"User(id={self.id!r}, username={self.username!r}, role={self.role!r})"
+
+
+def tokens_revoked_at(user: User) -> datetime | None:
+    """The moment before which this user's tokens are refused (a password change or a revocation)."""
+    moments = [m for m in (user.password_changed_at, user.tokens_revoked_at) if m is not None]
+    return max(moments) if moments else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,7 +65,7 @@ def update_user(session: Session, user_id: int, changes: UserUpdate) -> User:
         and user.active
         and (fields.get("role", "admin") != "admin" or fields.get("active", True) is False)
     )
-    if losing_admin and _active_admins(session) <= 1:
+    if losing_admin and len(_lock_active_admins(session)) <= 1:
         raise Conflict(
             "the last active admin cannot be demoted or deactivated",
             error_id="last-admin",
@@ -73,8 +73,11 @@ def update_user(session: Session, user_id: int, changes: UserUpdate) -> User:
         )
     if fields.get("active", user.active) and fields.get("extension", user.extension):
         _check_extension_free(session, fields.get("extension", user.extension), except_id=user.id)
+    revoke = fields.get("active", user.active) != user.active or fields.get("role", user.role) != user.role
     for name, value in fields.items():
         setattr(user, name, value)
+    if revoke:  # tokens issued before a deactivation or a new role never work again
+        user.tokens_revoked_at = utcnow()
     session.flush()
     return user
 
@@ -115,10 +118,16 @@ def reset_password(session: Session, user_id: int, password: str, *, passwords: 
     return user
 
 
-def _active_admins(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
-        )
-        or 0
+def _lock_active_admins(session: Session) -> list[int]:
+    """The ids of the active admins, their rows locked (in id order) until the transaction ends.
+
+    Two admins demoting each other at once: the second waits for the first and then sees one admin
+    fewer, so the last active admin always stays (SQLite serializes writers anyway).
+    """
+    stmt = (
+        select(User.id)
+        .where(User.role == "admin", User.active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
     )
+    return list(session.scalars(stmt))
