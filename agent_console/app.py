@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from agent_console import health, metrics, ws_ping
+from agent_console.admission import AdmissionMiddleware, RequestAdmission
 from agent_console.api_docs import install_api_docs
 from agent_console.auth import api as auth_api
 from agent_console.auth import users_api
@@ -64,6 +65,9 @@ def create_app(
     app.state.platform = platform  # read back only by agent_console.deps.platform_of
 
     install_error_handlers(app)
+    admission = RequestAdmission.from_settings(settings.api)
+    app.state.admission = admission
+    app.add_middleware(AdmissionMiddleware, admission=admission)  # inside metrics: 503s are counted
     app.add_middleware(metrics.MetricsMiddleware, metrics=metrics.HttpMetrics(platform.metrics))
 
     app.include_router(health.router)

@@ -66,12 +66,42 @@ class PbxSettings(BaseModel):
         return self.run_dir or self.cache_dir / "run"
 
 
+class BusSettings(BaseModel):
+    """The event bus: ``inproc`` (one process) or ``redis`` (several processes share it; needs
+    ``redis_url``)."""
+
+    transport: Literal["inproc", "redis"] = "inproc"
+    stream: str = Field(default="callcenter:bus", min_length=1, max_length=200)
+    """The Redis stream the messages travel on (processes of one platform share it)."""
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     secret_key: str = ""
     token_ttl_minutes: int = Field(default=720, gt=0)
     intake_key: str = ""  # shared key for POST /api/intake/web (header X-Intake-Key); empty = disabled
+    # Admission: at most max_active_requests API requests run at once; up to max_waiting_requests
+    # more wait (at most queue_timeout_seconds); past that the API answers 503 with Retry-After.
+    max_active_requests: int = Field(default=16, ge=1, le=1000)
+    max_waiting_requests: int = Field(default=128, ge=0, le=100_000)
+    queue_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Addresses (IPs or CIDR networks) of reverse proxies whose X-Forwarded-For is believed; empty:
+    # none, the peer address is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    websocket_recheck_seconds: float = Field(default=5.0, gt=0, le=3600)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+        return [item.strip() for item in value]
 
 
 class Settings(BaseSettings):
@@ -92,6 +122,7 @@ class Settings(BaseSettings):
     agi: AgiSettings = AgiSettings()
     pbx: PbxSettings = PbxSettings()
     api: ApiSettings = ApiSettings()
+    bus: BusSettings = BusSettings()
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -159,6 +190,12 @@ class Settings(BaseSettings):
                 self.api.secret_key = generated["api_secret_key"]
         return self
 
+    @model_validator(mode="after")
+    def _redis_bus_needs_redis(self) -> Settings:
+        if self.bus.transport == "redis" and not self.redis_url:
+            raise ValueError("bus.transport redis needs redis_url (CC_REDIS_URL=redis://127.0.0.1:6379/0)")
+        return self
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'callcenter.db'}"
@@ -213,10 +250,10 @@ def load_settings(**overrides: Any) -> Settings:
 def _problem(err: Any) -> str:
     """One line: the setting, the environment variable that sets it, and what is wrong."""
     path = [str(p) for p in err["loc"]]
-    name = ".".join(path) or "settings"
-    env = f" (CC_{'__'.join(path).upper()})" if path else ""
     message = str(err["msg"]).removeprefix("Value error, ")
-    return f"invalid setting {name}{env}: {message}"
+    if not path:
+        return f"invalid settings: {message}"
+    return f"invalid setting {'.'.join(path)} (CC_{'__'.join(path).upper()}): {message}"
 
 
 @lru_cache(maxsize=1)
