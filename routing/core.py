@@ -73,6 +73,10 @@ class RoutingCore:
         #: (queue, call, store score or None for "left the queue"), for a state store's global order
         self.queue_changes: list[tuple[str, str, float | None]] = []
         self._reqs: dict[str, Requirements] = {}
+        # per queue, the waiting calls grouped by their current requirements, each group in queue
+        # order: an agent looks at the head of each group they qualify for, never at every call
+        self.classes: dict[str, dict[Requirements, list[tuple[int, float, float, int, str]]]] = {}
+        self._class_of: dict[str, Requirements] = {}
         self._sticky_for: dict[str, set[str]] = {}  # agent → calls held for them
         self._timers: list[tuple[float, int, int, str, object]] = []
         self._seq = 0
@@ -206,12 +210,15 @@ class RoutingCore:
         self.counters.setdefault(queue.name, QueueCounters())
         entries = self.waiting[queue.name]
         entries.clear()
+        self.classes[queue.name] = {}
         for call in self.calls.values():
             if call.queue == queue.name:
                 self._reqs.pop(call.call_id, None)
+                self._class_of.pop(call.call_id, None)
                 call.order = queue_order(call, queue)
                 if call.status is CallStatus.WAITING:
                     entries.append(call.order)
+                    self._file(call)
         entries.sort()
 
     def _put_agent(self, profile: AgentProfile) -> Agent:
@@ -252,6 +259,7 @@ class RoutingCore:
         call.status = CallStatus.WAITING
         call.order = queue_order(call, self.queues[call.queue])
         insort(self.waiting[call.queue], call.order)
+        self._file(call)
         self.dirty.add(call.queue)
         self.queue_changes.append((call.queue, call.call_id, store_score(call.order)))
 
@@ -260,8 +268,27 @@ class RoutingCore:
         i = bisect_left(entries, call.order)
         if i < len(entries) and entries[i] == call.order:
             del entries[i]
+        self._unfile(call)
         self.dirty.add(call.queue)
         self.queue_changes.append((call.queue, call.call_id, None))
+
+    def _file(self, call: Call) -> None:
+        reqs = self.requirements_of(call)
+        insort(self.classes[call.queue].setdefault(reqs, []), call.order)
+        self._class_of[call.call_id] = reqs
+
+    def _unfile(self, call: Call) -> None:
+        reqs = self._class_of.pop(call.call_id, None)
+        if reqs is None:
+            return
+        group = self.classes[call.queue].get(reqs)
+        if group is None:
+            return
+        i = bisect_left(group, call.order)
+        if i < len(group) and group[i] == call.order:
+            del group[i]
+        if not group:
+            del self.classes[call.queue][reqs]
 
     def _timer(self, at: float, kind: int, key: str, token: object) -> None:
         self._seq += 1
@@ -309,18 +336,23 @@ class RoutingCore:
                 return min(mine, key=lambda c: cross_queue_rank(c, self.queues[c.queue], now))
         best: Call | None = None
         best_rank: tuple[int, float, float, int] | None = None
-        for ms in agent.profile.queues:
+        profile = agent.profile
+        calls = self.calls
+        for ms in profile.queues:
             queue = self.queues[ms.queue]
-            for entry in self.waiting[ms.queue]:
-                call = self.calls[entry[4]]
-                if self.in_sticky_window(call, now) and call.sticky_agent != agent_id:
+            for reqs, group in self.classes[ms.queue].items():
+                if not reqs.met_by(profile):
                     continue
-                if agent_id in call.tried or not self.requirements_of(call).met_by(agent.profile):
-                    continue
-                rank = cross_queue_rank(call, queue, now)
-                if best_rank is None or rank < best_rank:
-                    best, best_rank = call, rank
-                break
+                for entry in group:  # the group's first call this agent may take
+                    call = calls[entry[4]]
+                    if agent_id in call.tried:
+                        continue
+                    if call.sticky_agent not in (None, agent_id) and now < call.sticky_until:
+                        continue
+                    rank = cross_queue_rank(call, queue, now)
+                    if best_rank is None or rank < best_rank:
+                        best, best_rank = call, rank
+                    break
         return best
 
     def _call_waiting(self, call: Call, now: float, out: list[d.Decision]) -> None:
@@ -569,8 +601,13 @@ class RoutingCore:
                 # offered: decided when the offer fails (``_requeue_at_head``); connected: nothing
             elif kind == _ESCALATE:
                 queue = self.queues[call.queue]
+                waiting = call.status is CallStatus.WAITING
+                if waiting:
+                    self._unfile(call)
                 call.step = steps_reached(queue, now - call.queue_entered_at)
                 self._reqs.pop(call.call_id, None)
+                if waiting:
+                    self._file(call)
                 if call.step < len(queue.escalation):
                     self._timer(call.queue_entered_at + queue.escalation[call.step].after, _ESCALATE,
                                 call.call_id, token)

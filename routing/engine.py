@@ -32,21 +32,19 @@ class Engine:
         pending: list[Input] = [event]
         while pending:
             decisions = self.core.handle(pending.pop(0), now)
-            await self._sync_queue_order()
-            lost: set[tuple[str, str]] = set()
+            changes, self.core.queue_changes = self.core.queue_changes, []
+            releases = [(x.agent_id, x.call_id) for x in decisions if isinstance(x, d.ReleaseAgent)]
+            offers = [x for x in decisions if isinstance(x, d.OfferCall)]
+            ttl = self.reservation_ttl
+            reserves = [(x.agent_id, x.call_id, max(ttl, x.ring_timeout * 2)) for x in offers]
+            granted = await self.store.commit(changes, releases, reserves)
+            lost = {(x.call_id, x.agent_id) for x, ok in zip(offers, granted, strict=True) if not ok}
+            pending.extend(ReservationLost(call_id, agent_id) for call_id, agent_id in lost)
             for decision in decisions:
-                if isinstance(decision, d.OfferCall):
-                    ttl = max(self.reservation_ttl, decision.ring_timeout * 2)
-                    if not await self.store.reserve(decision.agent_id, decision.call_id, ttl):
-                        lost.add((decision.call_id, decision.agent_id))
-                        pending.append(ReservationLost(decision.call_id, decision.agent_id))
-                        continue
-                elif isinstance(decision, d.ReleaseAgent):
-                    await self.store.release(decision.agent_id, decision.call_id)
-                elif isinstance(decision, d.Announce):
-                    decision = await self._global_position(decision)
                 if lost and _belongs_to_lost_offer(decision, lost):
                     continue
+                if isinstance(decision, d.Announce):
+                    decision = await self._global_position(decision)
                 out.append(decision)
         return out
 
@@ -55,13 +53,6 @@ class Engine:
         for agent in self.core.agents.values():
             if agent.state in HELD_STATES and agent.call_id:
                 await self.store.refresh(agent.profile.agent_id, agent.call_id, self.reservation_ttl)
-
-    async def _sync_queue_order(self) -> None:
-        changes = self.core.queue_changes
-        if not changes:
-            return
-        self.core.queue_changes = []
-        await self.store.apply_queue_changes(changes)
 
     async def _global_position(self, announce: d.Announce) -> d.Announce:
         call = self.core.calls.get(announce.call_id)
@@ -76,6 +67,8 @@ class Engine:
 
 
 def _belongs_to_lost_offer(decision: d.Decision, lost: set[tuple[str, str]]) -> bool:
+    if isinstance(decision, d.OfferCall):
+        return (decision.call_id, decision.agent_id) in lost
     if isinstance(decision, d.RecordJourney):
         return decision.step == "offered" and (decision.call_id, decision.agent_id or "") in lost
     if isinstance(decision, d.Publish):

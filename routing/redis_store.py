@@ -126,6 +126,13 @@ class RedisStore:
         return [str(m).split(":", 1)[1] for m in members]
 
     async def apply_queue_changes(self, changes: list[tuple[str, str, float | None]]) -> None:
+        await self.commit(changes, [], [])
+
+    async def commit(self, changes: list[tuple[str, str, float | None]], releases: list[tuple[str, str]],
+                     reserves: list[tuple[str, str, float]]) -> list[bool]:
+        """One pipelined round trip; each script in it is atomic on its own."""
+        if not (changes or releases or reserves):
+            return []
         pipe = self._r.pipeline(transaction=False)
         for queue, call_id, score in changes:
             keys = self._queue_keys(queue)
@@ -133,4 +140,11 @@ class RedisStore:
                 await self._dequeue(keys=keys[:2], args=[call_id], client=pipe)
             else:
                 await self._enqueue(keys=keys, args=[call_id, repr(float(score))], client=pipe)
-        await pipe.execute()
+        for agent_id, call_id in releases:
+            await self._release(keys=[self._agent(agent_id)], args=[call_id, agent_id, f"{self.prefix}call:"],
+                                client=pipe)
+        for agent_id, call_id, ttl in reserves:
+            await self._reserve(keys=[self._agent(agent_id), self._call(call_id)],
+                                args=[call_id, agent_id, max(1, int(ttl * 1000))], client=pipe)
+        results: list[Any] = await pipe.execute()
+        return [bool(r) for r in results[len(results) - len(reserves):]] if reserves else []

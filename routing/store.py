@@ -43,6 +43,12 @@ class StateStore(Protocol):
         """Enqueue (a score) or dequeue (None) many calls in one round trip."""
         ...
 
+    async def commit(self, changes: list[tuple[str, str, float | None]], releases: list[tuple[str, str]],
+                     reserves: list[tuple[str, str, float]]) -> list[bool]:
+        """Queue changes, then releases (agent, call), then reservations (agent, call, ttl), in one
+        round trip; returns whether each reservation succeeded."""
+        ...
+
 
 class MemoryStore:
     """One process's store; ``clock`` is injectable so expiry is testable."""
@@ -118,3 +124,10 @@ class MemoryStore:
                 await self.dequeue(queue, call_id)
             else:
                 await self.enqueue(queue, call_id, score)
+
+    async def commit(self, changes: list[tuple[str, str, float | None]], releases: list[tuple[str, str]],
+                     reserves: list[tuple[str, str, float]]) -> list[bool]:
+        await self.apply_queue_changes(changes)
+        for agent_id, call_id in releases:
+            await self.release(agent_id, call_id)
+        return [await self.reserve(agent_id, call_id, ttl) for agent_id, call_id, ttl in reserves]

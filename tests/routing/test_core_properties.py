@@ -126,6 +126,8 @@ class Run:
         self.journey: dict[str, list[str]] = {}
 
     def apply(self, event: Input) -> None:
+        if isinstance(event, ReservationLost) and self.reserved.get(event.agent_id) == event.call_id:
+            del self.reserved[event.agent_id]  # the store refused it: that offer was never carried out
         out = self.core.handle(event, self.now)
         for decision in out:
             if isinstance(decision, ReleaseAgent):

@@ -1,0 +1,244 @@
+"""ACD decision latency: the pure core in-process, and the engine with the Redis store on loopback.
+
+    python bench/routing_core.py [--agents 2000] [--queues 100] [--skills 30] [--waiting 5000]
+                                 [--samples 20000] [--redis-url redis://127.0.0.1:6379/0] [--no-redis]
+
+Builds a contact centre of N agents (3–6 skills each, proficiency 1–10, serving 5 queues they are
+skilled for), Q queues (1–2 required skills, some with escalation steps and weights, mixed
+strategies), logs everyone in, gives every agent a call and leaves W calls waiting. Then measures
+one ``handle(event, now)`` at a time over a steady mix that keeps W waiting: a call ends (the agent
+is free and is offered the best call of their queues: the expensive decision), the new offer is
+answered, a new call enters (it waits: no agent is free). Latency is per handled event. The Redis
+figures run the same mix through ``routing.engine.Engine`` on ``RedisStore``: each offer is an
+atomic Lua reservation and each queue move a scripted sorted-set update, pipelined per event.
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import platform
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from routing.core import RoutingCore
+from routing.decisions import OfferCall
+from routing.domain import (
+    AgentProfile,
+    CallAttributes,
+    CallStatus,
+    EscalationStep,
+    Membership,
+    PriorityRules,
+    QueueConfig,
+    RoutingConfig,
+    SkillLevel,
+    Strategy,
+    StrategyName,
+)
+from routing.engine import Engine
+from routing.events import CallEnded, CallEntered, Input, LogIn, OfferAnswered
+
+T0 = 1_800_000_000.0
+STRATEGIES = [
+    Strategy(((StrategyName.LONGEST_IDLE, 1.0),)),
+    Strategy(((StrategyName.BEST_PROFICIENCY, 1.0),)),
+    Strategy(((StrategyName.FEWEST_CALLS, 1.0),)),
+    Strategy(((StrategyName.LONGEST_IDLE, 1.0), (StrategyName.BEST_PROFICIENCY, 2.0))),
+]
+TIERS = [None] * 8 + ["gold", "vip"]
+
+
+def build(agents: int, queues: int, skills: int, seed: int) -> tuple[RoutingConfig, list[str]]:
+    rng = random.Random(seed)
+    names = [f"s{i:02d}" for i in range(skills)]
+    queue_configs = []
+    for i in range(queues):
+        required = rng.sample(names, rng.choice((1, 1, 2)))
+        steps = (EscalationStep(after=60, lower_proficiency=2),) if i % 3 == 0 else ()
+        queue_configs.append(QueueConfig(
+            name=f"q{i:03d}", skills=tuple(SkillLevel(s, rng.randint(1, 5)) for s in required),
+            weight=float(i % 4), strategy=STRATEGIES[i % len(STRATEGIES)], escalation=steps,
+            announce_interval=0, max_wait=1e9, wrapup_seconds=0, ring_timeout=1e6,
+        ))
+    by_skill: dict[str, list[str]] = {}
+    for q in queue_configs:
+        for req in q.skills:
+            by_skill.setdefault(req.skill, []).append(q.name)
+    profiles = []
+    for i in range(agents):
+        own = rng.sample(names, rng.randint(3, 6))
+        levels = tuple(SkillLevel(s, rng.randint(3, 10)) for s in own)
+        served = sorted({q for s in own for q in by_skill.get(s, [])})
+        rng.shuffle(served)
+        served = served[:5] or [queue_configs[i % queues].name]
+        profiles.append(AgentProfile(
+            agent_id=f"agent{i:04d}", extension=f"{10000 + i}", skills=levels,
+            queues=tuple(Membership(q, 1 + (j % 2)) for j, q in enumerate(served)),
+        ))
+    config = RoutingConfig(queues=tuple(queue_configs), agents=tuple(profiles),
+                           priority=PriorityRules(tiers=(("vip", 30), ("gold", 15))))
+    served_queues = sorted({ms.queue for p in profiles for ms in p.queues})
+    return config, served_queues
+
+
+class Workload:
+    """Drives a core (or an engine) to W waiting calls, then yields the steady event mix."""
+
+    def __init__(self, config: RoutingConfig, served: list[str], seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.served = served
+        self.now = T0
+        self.n = 0
+        self.connected: list[str] = []
+
+    def new_call(self) -> CallEntered:
+        self.n += 1
+        self.now += 0.001
+        return CallEntered(CallAttributes(
+            call_id=f"call{self.n}", queue=self.rng.choice(self.served), tier=self.rng.choice(TIERS),
+            caller_number=f"138{self.n:08d}",
+        ))
+
+
+def answers(decisions: list[Any]) -> list[OfferAnswered]:
+    return [OfferAnswered(x.call_id, x.agent_id) for x in decisions if isinstance(x, OfferCall)]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def settle_gc(freeze: bool) -> None:
+    """As the service does after loading its state: the long-lived objects leave the collector's
+    generations, so a full collection no longer walks thousands of calls and agents."""
+    gc.collect()
+    if freeze:
+        gc.freeze()
+    else:
+        gc.unfreeze()
+
+
+def run_core(config: RoutingConfig, served: list[str], waiting: int, samples: int, seed: int,
+             freeze_gc: bool = True) -> dict[str, Any]:
+    core = RoutingCore(config)
+    work = Workload(config, served, seed)
+    for profile in config.agents:
+        core.handle(LogIn(profile.agent_id), work.now)
+
+    def feed(event: Input) -> list[Any]:
+        out = core.handle(event, work.now)
+        for answer in answers(out):
+            core.handle(answer, work.now)
+        return out
+
+    while _waiting(core) < waiting:
+        feed(work.new_call())
+    settle_gc(freeze_gc)
+    timings: list[float] = []
+    for _ in range(samples // 3):
+        for event in _steady(core, work):
+            start = time.perf_counter_ns()
+            out = core.handle(event, work.now)
+            timings.append((time.perf_counter_ns() - start) / 1000)
+            for answer in answers(out):
+                start = time.perf_counter_ns()
+                core.handle(answer, work.now)
+                timings.append((time.perf_counter_ns() - start) / 1000)
+                work.connected.append(answer.call_id)
+    return {"p50_us": round(percentile(timings, 0.5), 2), "p99_us": round(percentile(timings, 0.99), 2),
+            "waiting": _waiting(core), "samples": len(timings)}
+
+
+def _waiting(core: RoutingCore) -> int:
+    return sum(len(entries) for entries in core.waiting.values())
+
+
+def _steady(core: RoutingCore, work: Workload) -> list[Input]:
+    """One round: a connected call ends (its agent takes the next call), a new call enters."""
+    if not work.connected:
+        work.connected = [c.call_id for c in core.calls.values() if c.status is CallStatus.CONNECTED]
+    work.now += 0.01
+    connected = work.connected
+    i = work.rng.randrange(len(connected))
+    connected[i], connected[-1] = connected[-1], connected[i]
+    return [CallEnded(connected.pop()), work.new_call()]
+
+
+async def run_redis(config: RoutingConfig, served: list[str], waiting: int, samples: int, seed: int,
+                    url: str) -> dict[str, Any]:
+    from routing.redis_store import RedisStore
+
+    prefix = f"cc:bench:routing:{uuid.uuid4().hex[:8]}:"
+    store = RedisStore.from_url(url, prefix=prefix)
+    engine = Engine(RoutingCore(config), store)
+    work = Workload(config, served, seed)
+    try:
+        for profile in config.agents:
+            await engine.handle(LogIn(profile.agent_id), work.now)
+        while _waiting(engine.core) < waiting:
+            out = await engine.handle(work.new_call(), work.now)
+            for answer in answers(out):
+                await engine.handle(answer, work.now)
+        settle_gc(True)
+        timings: list[float] = []
+        for _ in range(samples // 3):
+            for event in _steady(engine.core, work):
+                start = time.perf_counter_ns()
+                out = await engine.handle(event, work.now)
+                timings.append((time.perf_counter_ns() - start) / 1000)
+                for answer in answers(out):
+                    start = time.perf_counter_ns()
+                    await engine.handle(answer, work.now)
+                    timings.append((time.perf_counter_ns() - start) / 1000)
+                    work.connected.append(answer.call_id)
+        return {"redis_p50_us": round(percentile(timings, 0.5), 2),
+                "redis_p99_us": round(percentile(timings, 0.99), 2), "redis_samples": len(timings)}
+    finally:
+        keys = [key async for key in store._r.scan_iter(match=f"{prefix}*", count=1000)]
+        for i in range(0, len(keys), 1000):
+            await store._r.delete(*keys[i:i + 1000])
+        await store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--queues", type=int, default=100)
+    parser.add_argument("--skills", type=int, default=30)
+    parser.add_argument("--waiting", type=int, default=5000)
+    parser.add_argument("--samples", type=int, default=20000)
+    parser.add_argument("--redis-samples", type=int, default=6000)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--no-redis", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    config, served = build(args.agents, args.queues, args.skills, args.seed)
+    started = time.perf_counter()
+    result: dict[str, Any] = {"bench": "routing_core", "agents": args.agents, "queues": args.queues,
+                              "skills": args.skills}
+    result.update(run_core(config, served, args.waiting, args.samples, args.seed))
+    unfrozen = run_core(config, served, args.waiting, args.samples, args.seed, freeze_gc=False)
+    result.update({"gc_unfrozen_p50_us": unfrozen["p50_us"], "gc_unfrozen_p99_us": unfrozen["p99_us"]})
+    if args.no_redis:
+        result.update({"redis_p50_us": None, "redis_p99_us": None})
+    else:
+        result.update(asyncio.run(run_redis(config, served, args.waiting, args.redis_samples, args.seed,
+                                            args.redis_url)))
+    result.update({"goal_p99_us": 100, "goal_redis_p99_us": 2000, "python": platform.python_version(),
+                   "seconds": round(time.perf_counter() - started, 1)})
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
