@@ -1,7 +1,8 @@
 """Calls become interactions: the call tracker's domain events written to the customer record.
 
-Database work runs in one worker thread, in the order the events happened, so the event loop that
-reads AMI never waits on the database. A failure is logged with the call id and never stops the
+The recorder reads the tracker's events from its own reliable bus subscription and writes them in a
+worker thread, in the order they happened, so the event loop that reads AMI never waits on the
+database. A failure is logged with the call id and never stops the
 recorder: the next event is handled as usual.
 """
 
@@ -14,8 +15,18 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bus import SubscriberOverflow, Subscription, SubscriptionClosed
 from telephony.channels import agent_extension
-from telephony.tracker import CallBridged, CallEnded, CallEvent, CallQueued, CallStarted, Party
+from telephony.tracker import (
+    CallBridged,
+    CallEnded,
+    CallEvent,
+    CallQueued,
+    CallStarted,
+    CallTracker,
+    CallView,
+    Party,
+)
 from tickets.db import unit_of_work
 from tickets.interactions import service as calls
 from tickets.users.service import agent_for_extension
@@ -78,38 +89,68 @@ def apply_call_event(session: Session, event: CallEvent) -> None:
 
 
 class CallRecorder:
-    """Subscribe to a ``CallTracker`` (``tracker.subscribe(recorder.submit)``) and ``start()`` it."""
+    """Writes the call events of a bus subscription to the record; ``start(subscription)``.
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    The subscription is reliable: when its queue overflowed (the database was slower than the
+    calls for a long while), the recorder resyncs from the tracker's live calls: every live call is
+    recorded (idempotently) and every call the record still shows open but the tracker no longer
+    knows is ended with the cause ``resync``. Then it goes on with the events after the gap.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], tracker: CallTracker) -> None:
         self._factory = factory
-        self._queue: asyncio.Queue[CallEvent] = asyncio.Queue()
+        self._tracker = tracker
+        self._subscription: Subscription[CallEvent] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._busy = False
+        self._idle = asyncio.Event()
         self.recorded = 0
         self.failed = 0
+        self.resyncs = 0
 
-    def submit(self, event: CallEvent) -> None:
-        self._queue.put_nowait(event)
-
-    def start(self) -> None:
+    def start(self, subscription: Subscription[CallEvent]) -> None:
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="call-recorder")
+            self._subscription = subscription
+            self._task = asyncio.get_running_loop().create_task(self._run(subscription), name="call-recorder")
 
-    async def drain(self) -> None:
-        """Wait until every submitted event has been written (or has failed and been logged)."""
-        await self._queue.join()
+    async def drain(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until every event received so far has been written (or has failed and been logged)."""
+        async with asyncio.timeout(timeout):
+            while self._subscription is not None and (self._subscription.queued or self._busy):
+                self._idle.clear()
+                await self._idle.wait()
 
     async def close(self) -> None:
         if self._task is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._queue.join(), timeout=5)
+                await self.drain(timeout=5)
+            if self._subscription is not None:
+                self._subscription.close()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
 
-    async def _run(self) -> None:
+    async def _run(self, subscription: Subscription[CallEvent]) -> None:
         while True:
-            event = await self._queue.get()
+            if not subscription.queued:
+                self._idle.set()
+            try:
+                event = await subscription.get()
+            except SubscriberOverflow as gap:
+                self._busy = True
+                self.resyncs += 1
+                log.warning("call recorder missed events (%s); resyncing from the live calls", gap)
+                try:
+                    await asyncio.to_thread(self._resync, list(self._tracker.live_calls.values()))
+                except Exception:
+                    log.exception("call recorder resync failed")
+                finally:
+                    self._busy = False
+                continue
+            except SubscriptionClosed:
+                return
+            self._busy = True
             try:
                 await asyncio.to_thread(self._write, event)
                 self.recorded += 1
@@ -117,8 +158,28 @@ class CallRecorder:
                 self.failed += 1
                 log.exception("could not record %s of call %s", type(event).__name__, event.call_id)
             finally:
-                self._queue.task_done()
+                self._busy = False
 
     def _write(self, event: CallEvent) -> None:
         with unit_of_work(self._factory) as session:
             apply_call_event(session, event)
+
+    def _resync(self, live: list[CallView]) -> None:
+        with unit_of_work(self._factory) as session:
+            reconcile_calls(session, live, now=datetime.now(UTC))
+
+
+def reconcile_calls(session: Session, live: list[CallView], *, now: datetime) -> None:
+    """Make the record agree with the live calls: record each, end the open ones that are gone."""
+    for view in live:
+        calls.start_call(
+            session,
+            external_id=view.call_id,
+            number=_other_party(view.caller, view.dialed),
+            direction=_direction(view.caller),
+            started_at=_when(view.started_at),
+        )
+    live_ids = {view.call_id for view in live}
+    for external_id in calls.open_call_ids(session):
+        if external_id not in live_ids:
+            calls.end_call(session, external_id=external_id, ended_at=now, hangup_cause="resync")

@@ -21,7 +21,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_console.auth.ratelimit import InMemoryLoginLimiter, LoginLimiter
+from bus import metrics as bus_metrics
 from callcenter.call_records import CallRecorder
+from callcenter.messages import CALL_EVENTS, PlatformBus, build_bus
 from callcenter.readiness import ReadinessChecks, database_check
 from config.settings import Settings
 from telephony.agi import FastAgiServer
@@ -55,6 +57,8 @@ class Platform:
     passwords: Passwords
     login_limiter: LoginLimiter
     workflow_rules: WorkflowRules
+    bus: PlatformBus
+    """Typed messages between the parts: the tracker's call events (see docs/bus.md)."""
     readiness: ReadinessChecks = field(default_factory=ReadinessChecks)
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     telephony: Telephony | None = None
@@ -70,6 +74,8 @@ class Platform:
             self.readiness.add("database", database_check(self.engine))
             stack.callback(self.readiness.remove, "database")
             stack.callback(self.engine.dispose)
+            await self.bus.start()
+            stack.push_async_callback(self.bus.close)
             if self.telephony is not None:
                 await stack.enter_async_context(self._telephony_running(self.telephony))
             if self.agi is not None:
@@ -83,8 +89,8 @@ class Platform:
     @contextlib.asynccontextmanager
     async def _telephony_running(self, parts: Telephony) -> AsyncIterator[None]:
         if parts.recorder is not None:
-            parts.recorder.start()
-            parts.tracker.subscribe(parts.recorder.submit)
+            parts.recorder.start(self.bus.subscribe("call-recorder", *CALL_EVENTS))
+        unsubscribe = parts.tracker.subscribe(self.bus.publish)
         parts.link = attach(parts.ami, parts.tracker)
         self.readiness.add("ami", lambda: parts.ami.connected)
         parts.ami.start()
@@ -94,6 +100,7 @@ class Platform:
         finally:
             self.readiness.remove("ami")
             parts.link.detach()
+            unsubscribe()
             await parts.ami.close()
             if parts.recorder is not None:
                 await parts.recorder.close()
@@ -129,15 +136,14 @@ def build_platform(
     ``settings.agi``, ``jobs`` runs the tickets background jobs."""
     engine = tickets_db.create_engine(settings.effective_database_url)
     sessions = tickets_db.session_factory(engine)
-    telephony = (
-        Telephony(
-            ami=AmiClient(settings.ami),
-            tracker=CallTracker(),
-            recorder=CallRecorder(sessions) if record_calls else None,
-        )
-        if ami
-        else None
-    )
+    telephony = None
+    if ami:
+        tracker = CallTracker()
+        recorder = CallRecorder(sessions, tracker) if record_calls else None
+        telephony = Telephony(ami=AmiClient(settings.ami), tracker=tracker, recorder=recorder)
+    bus = build_bus(settings)
+    metrics = CollectorRegistry()
+    bus_metrics.register(bus, metrics)
     return Platform(
         settings=settings,
         engine=engine,
@@ -145,6 +151,8 @@ def build_platform(
         passwords=passwords or Passwords(),
         login_limiter=login_limiter or InMemoryLoginLimiter(max_failures=5, window_seconds=60),
         workflow_rules=workflow_rules or load_rules(),
+        bus=bus,
+        metrics=metrics,
         telephony=telephony,
         agi=FastAgiServer.from_settings(settings.agi) if agi else None,
         run_jobs=jobs,

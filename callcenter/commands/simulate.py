@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import typer
 
+from bus import Subscription
 from config.settings import get_settings
 from telephony.ami import AmiError
 from telephony.pbx.simulate import caller_originate
-from telephony.tracker import CallEnded, CallEvent
+from telephony.tracker import CallEnded
 
 
 def simulate(
@@ -47,26 +49,26 @@ async def _place(
     assert platform.telephony is not None
     numbers = {_nth_number(number, i) for i in range(calls)}
     ended: list[CallEnded] = []
-    all_ended = asyncio.Event()
 
-    def on_event(event: CallEvent) -> None:
-        if isinstance(event, CallEnded) and event.caller.number in numbers:
-            ended.append(event)
-            if len(ended) >= calls:
-                all_ended.set()
+    async def collect(subscription: Subscription[CallEnded]) -> None:
+        async for event in subscription:
+            if event.caller.number in numbers:
+                ended.append(event)
+                if len(ended) >= calls:
+                    return
 
     async with platform.running():
         ami = platform.telephony.ami
-        platform.telephony.tracker.subscribe(on_event)
+        subscription = platform.bus.subscribe("simulate", CallEnded)
         await ami.wait_connected(timeout=10)
         started = time.monotonic()
         for i in range(calls):
             action = caller_originate(did, number=_nth_number(number, i), name=name, dtmf=dtmf, talk=talk)
             await ami.send_action(action.pop("Action"), action)
-        try:
-            await asyncio.wait_for(all_ended.wait(), timeout=max(1.0, wait - (time.monotonic() - started)))
-        except TimeoutError:
-            pass
+        left = max(1.0, wait - (time.monotonic() - started))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(collect(subscription), timeout=left)
+        subscription.close()
     return ended
 
 

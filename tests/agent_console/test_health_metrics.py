@@ -11,8 +11,8 @@ from prometheus_client import Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent_console.app import create_app
-from callcenter.readiness import ReadinessChecks
 from callcenter.platform import build_platform
+from callcenter.readiness import ReadinessChecks
 from config.settings import load_settings
 from tests.fixtures.api import MadeUser
 
@@ -137,3 +137,23 @@ def test_the_tickets_jobs_run_while_the_app_serves_and_stop_with_it(api_settings
         assert not task.done()
     assert task.done()
     assert task.cancelled() or task.exception() is None
+
+
+def test_metrics_count_each_bus_subscribers_overflows_and_drops(api_settings) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import dataclass
+
+    from bus import LOSSY
+
+    @dataclass(frozen=True)
+    class Tick:
+        n: int
+
+    platform = build_platform(api_settings)
+    with TestClient(create_app(platform)) as client:
+        slow = platform.bus.subscribe("wallboard", Tick, policy=LOSSY, maxsize=2)
+        for n in range(5):
+            platform.bus.publish(Tick(n))
+        text = client.get("/metrics").text
+        slow.close()
+    assert 'callcenter_bus_dropped_total{policy="lossy",subscriber="wallboard"} 3.0' in text
+    assert 'callcenter_bus_overflows_total{policy="lossy",subscriber="wallboard"} 1.0' in text

@@ -208,6 +208,14 @@ def _fill(
     return interaction
 
 
+def open_call_ids(session: Session) -> list[str]:
+    """The external ids of the phone calls the record shows as not ended."""
+    query = select(Interaction.external_id).where(
+        Interaction.channel == "phone", Interaction.ended_at.is_(None), Interaction.external_id.is_not(None)
+    )
+    return [external_id for external_id in session.scalars(query) if external_id]
+
+
 def update_call(
     session: Session,
     *,
