@@ -40,7 +40,7 @@ from ivr.model import (
     VoicemailNode,
 )
 from ivr.path import Event, IvrPath, Outcome, PathStep
-from ivr.ports import CallbackRequest, CustomerInfo, IvrPorts, RouteRequest, VoicemailRequest
+from ivr.ports import CallbackRequest, CustomerInfo, IvrPorts, RouteRequest, RouteTarget, VoicemailRequest
 from ivr.render import render
 from ivr.session import CallerHungUp, CallSession, Speech
 from ivr.validate import PLACEHOLDER
@@ -72,6 +72,8 @@ class CallResult:
     path: IvrPath
     route: RouteRequest | None = None
     """What the call was handed to distribution with (also for the fallback)."""
+    target: RouteTarget | None = None
+    """Where distribution sends a routed call on (``None``: the fallback queue)."""
     ticket: str | None = None
     """The voicemail's or callback's ticket reference."""
     survey_score: int | None = None
@@ -444,7 +446,7 @@ class Interpreter:
         self._step("set", result={"queue": node.queue, "priority": str(request.priority)})
         await self._play(node.prompt)
         try:
-            await self.ports.distributor.route(request)
+            self.result.target = await self.ports.distributor.route(request)
         except Exception:
             logger.exception("IVR call %s: distribution refused the call; fallback", self.session.call_id)
             await self._fallback("route-failed")

@@ -75,6 +75,16 @@ class CallbackRequest:
     ticket: str | None = None
 
 
+@dataclass(frozen=True)
+class RouteTarget:
+    """Where a routed call goes on: the distribution's answer to ``Distributor.route``."""
+
+    queue: str | None = None
+    """Run ``Queue(queue)`` inside the IVR session (the survey can follow when the agent hangs up)."""
+    dialplan: str | None = None
+    """Or continue the dialplan at ``context,exten,priority`` (``CC_NEXT``)."""
+
+
 class CustomerDirectory(Protocol):
     async def by_phone(self, number: str) -> CustomerInfo | None: ...
 
@@ -90,8 +100,9 @@ class TicketDirectory(Protocol):
 
 
 class Distributor(Protocol):
-    async def route(self, request: RouteRequest) -> None:
-        """Enter the call into distribution (the ACD); raises when it cannot."""
+    async def route(self, request: RouteRequest) -> RouteTarget | None:
+        """Enter the call into distribution (the ACD); where the call goes on, ``None`` for the
+        dialplan's fallback queue; raises when it cannot take the call (then: the fallback)."""
         ...
 
 

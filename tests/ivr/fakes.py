@@ -12,6 +12,7 @@ from ivr.ports import (
     CustomerInfo,
     IvrPorts,
     RouteRequest,
+    RouteTarget,
     TicketInfo,
     VoicemailRequest,
 )
@@ -120,6 +121,7 @@ class FakePorts:
     scores: dict[str, int] = field(default_factory=dict)
     saved: list[IvrPath] = field(default_factory=list)
     route_fails: bool = False
+    route_target: RouteTarget | None = None
     clock: Clock = field(default_factory=Clock)
 
     # CustomerDirectory
@@ -142,10 +144,11 @@ class FakePorts:
         return sorted(found, key=lambda t: t.reference, reverse=True)
 
     # Distributor
-    async def route(self, request: RouteRequest) -> None:
+    async def route(self, request: RouteRequest) -> RouteTarget | None:
         if self.route_fails:
             raise RuntimeError("ACD down")
         self.routed.append(request)
+        return self.route_target
 
     # CallbackDesk
     async def voicemail(self, request: VoicemailRequest) -> str:

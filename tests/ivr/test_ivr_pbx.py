@@ -1,0 +1,244 @@
+"""The IVR over FastAGI with the bundled Asterisk 22: simulated callers (Local channels sending
+real DTMF) walk the shipped default flow; the ports are in-memory fakes (tests/ivr/fakes.py),
+the prompts are real espeak-ng/sox files played by Asterisk."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import secrets
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+
+from callcenter.commands.ivr import flows_dir, prompt_store
+from ivr.agi_session import RecordingPlace
+from ivr.handler import IvrHandler
+from ivr.ports import RouteTarget, TicketInfo
+from ivr.prompts import build_flow_prompts
+from ivr.registry import FlowRegistry
+from telephony.agi import AgiSession, FastAgiServer, request_fallback
+from telephony.ami import AmiClient, Message
+from telephony.pbx.simulate import caller_originate
+from tests.fixtures.pbx import PbxHandle
+
+from .fakes import Clock, FakePorts
+
+pytestmark = pytest.mark.pbx
+
+DEADLINE = 60.0
+NIGHT = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai: closed
+
+
+def unique_number() -> str:
+    return "137" + str(secrets.randbelow(10**8)).zfill(8)
+
+
+async def wait_until(condition: Callable[[], bool], deadline: float = DEADLINE) -> None:
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("condition not met before the deadline")
+        await asyncio.sleep(0.05)
+
+
+async def no_channels_of(pbx: PbxHandle, numbers: set[str], deadline: float = DEADLINE) -> None:
+    end = time.monotonic() + deadline
+    while True:
+        output = await asyncio.to_thread(pbx.cli, "core show channels concise")
+        left = [line for line in output.splitlines() if any(n in line for n in numbers)]
+        if not left:
+            return
+        if time.monotonic() > end:
+            raise AssertionError(f"channels left: {left}")
+        await asyncio.sleep(0.3)
+
+
+def recorded_seconds(recording: Path) -> str:
+    """The recording's length as soxi reads it (fails when the file is missing or not audio)."""
+    info = subprocess.run(["soxi", "-D", str(recording)], capture_output=True, text=True, check=True)
+    return info.stdout
+
+
+@dataclass
+class Ivr:
+    handler: IvrHandler
+    server: FastAgiServer
+    fake: FakePorts
+    callers: set[str]
+    recordings: RecordingPlace
+
+
+@pytest.fixture
+async def ami(pbx: PbxHandle) -> AsyncIterator[AmiClient]:
+    async with AmiClient(pbx.settings.ami) as client:
+        yield client
+
+
+@pytest.fixture
+async def ivr(pbx: PbxHandle, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    started: list[Ivr] = []
+
+    async def start(fake: FakePorts | None = None) -> Ivr:
+        fake = fake or FakePorts()
+        registry = FlowRegistry(flows_dir())
+        assert registry.reload().ok
+        store = prompt_store(pbx.settings)
+        report = await asyncio.to_thread(build_flow_prompts, store, registry.flows.values())
+        assert report.refused == []
+        root = pbx.bundled.layout.root_dir
+        inside = PurePosixPath("/var/spool/callcenter/ivr-test") / tmp_path.name
+        recordings = RecordingPlace(host_dir=root / str(inside).lstrip("/"), asterisk_dir=inside)
+        handler = IvrHandler(registry, fake.ports(), store, recordings)
+        callers: set[str] = set()
+
+        async def route(session: AgiSession) -> None:
+            if session.env.callerid not in callers:  # another test session's caller
+                await request_fallback(session, "not-this-test")
+                return
+            await handler(session)
+
+        server = FastAgiServer(pbx.agi_host, pbx.agi_port, {"ivr": route})
+        end = time.monotonic() + 60
+        while True:
+            try:
+                await server.start()
+                break
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or time.monotonic() > end:
+                    raise
+                await asyncio.sleep(0.5)
+        item = Ivr(handler, server, fake, callers, recordings)
+        started.append(item)
+        return item
+
+    yield start
+    for item in started:
+        await item.server.close()
+
+
+async def call(ami: AmiClient, ivr: Ivr, dtmf: str, *, talk: float = 20, delay: float = 3) -> str:
+    number = unique_number()
+    ivr.callers.add(number)
+    action = caller_originate("8610900", number=number, name="测试", dtmf=dtmf, delay=delay, talk=talk)
+    await ami.send_action(action.pop("Action"), action, check=True)
+    return number
+
+
+def queued(ami: AmiClient) -> dict[str, Message]:
+    joined: dict[str, Message] = {}
+
+    def on_join(event: Message) -> None:
+        joined[event.get("CallerIDNum", "")] = event
+
+    ami.subscribe("QueueCallerJoin", on_join)
+    return joined
+
+
+GAP = "wwww"  # 2 s between key presses: each menu is listening by then
+
+
+async def test_digits_reach_the_route_with_the_callers_attributes(
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+) -> None:
+    app: Ivr = await ivr()
+    joined = queued(ami)
+    number = await call(ami, app, GAP.join("2921"))  # English, skip id, repair, survey yes
+    await wait_until(lambda: number in joined)
+    channel = joined[number]["Channel"]
+    intent = await ami.send_action("Getvar", {"Channel": channel, "Variable": "CC_INTENT"})
+    skills = await ami.send_action("Getvar", {"Channel": channel, "Variable": "CC_SKILLS"})
+    assert intent.response.get("Value") == "repair" and skills.response.get("Value") == "repair"
+    [request] = app.fake.routed
+    assert (request.intent, request.language, request.skills, request.survey) == (
+        "repair",
+        "en",
+        ("repair",),
+        True,
+    )
+    assert joined[number]["Queue"] == "fallback"  # no ACD target yet: the dialplan's fallback queue
+    [path] = app.fake.saved
+    assert path.nodes()[:4] == ["language", "blocked", "identify", "identify_menu"]
+    assert path.digits() == ["2", "9", "2", "1"]
+    await ami.send_action("Hangup", {"Channel": channel})
+    await no_channels_of(pbx, {number})
+
+
+async def test_invalid_input_and_timeouts_follow_the_flow_to_an_agent(
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+) -> None:
+    app: Ivr = await ivr()
+    joined = queued(ami)
+    number = await call(ami, app, "1" + GAP + "9" + GAP + "7", talk=90)
+    await wait_until(lambda: number in joined, 120)
+    [path] = app.fake.saved
+    main = [s.event for s in path.steps if s.node == "main"]
+    assert main == ["entered", "invalid", "timeout", "timeout", "option"]
+    assert app.fake.routed[0].skills == ("general",)
+    await ami.send_action("Hangup", {"Channel": joined[number]["Channel"]})
+    await no_channels_of(pbx, {number})
+
+
+async def test_caller_hanging_up_mid_menu_leaves_no_session_task_or_channel(
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+) -> None:
+    app: Ivr = await ivr()
+    number = await call(ami, app, "1", talk=2)
+    await wait_until(lambda: len(app.fake.saved) == 1)
+    await wait_until(lambda: app.server.live_sessions == 0)
+    assert app.handler.live == set()
+    [path] = app.fake.saved
+    assert path.outcome == "caller_hangup" and path.ended_at_node in ("identify_menu", "main")
+    await no_channels_of(pbx, {number})
+    tasks = [t for t in asyncio.all_tasks() if "_on_connection" in repr(t.get_coro())]
+    assert tasks == []
+
+
+async def test_self_service_speaks_a_tickets_status_without_an_agent(
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+) -> None:
+    fake = FakePorts(tickets={"REP-000042": TicketInfo("REP-000042", "in_progress", "repair")})
+    app: Ivr = await ivr(fake)
+    number = await call(ami, app, "1" + GAP + "9" + GAP + "4" + GAP + "42#" + GAP * 4 + "2", talk=60)
+    await wait_until(lambda: len(fake.saved) == 1, 90)
+    [path] = fake.saved
+    assert "status_told" in path.nodes() and path.self_service
+    assert path.outcome in ("hangup", "caller_hangup") and fake.routed == []
+    await no_channels_of(pbx, {number})
+
+
+async def test_after_hours_voicemail_is_a_ticket_with_a_recording_that_plays(
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+) -> None:
+    fake = FakePorts(clock=Clock(NIGHT))
+    app: Ivr = await ivr(fake)
+    number = await call(ami, app, "1" + GAP + "9" + GAP + "1", talk=14)
+    await wait_until(lambda: len(fake.saved) == 1, 90)
+    [voicemail] = fake.voicemails
+    assert voicemail.caller == number
+    assert float(await asyncio.to_thread(recorded_seconds, Path(voicemail.recording))) > 1.0  # the tone
+    assert fake.saved[0].outcome == "voicemail"
+    await no_channels_of(pbx, {number})
+
+
+async def test_fifty_simultaneous_callers_in_menus_are_all_served(
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+) -> None:
+    fake = FakePorts(route_target=RouteTarget(dialplan="sim-hold,s,1"))
+    app: Ivr = await ivr(fake)
+    numbers = set()
+    for _ in range(50):
+        numbers.add(await call(ami, app, "1" + GAP + "9" + GAP + "1" + GAP + "2", talk=25))
+    await wait_until(lambda: len(fake.saved) == 50, 120)
+    assert {p.caller for p in fake.saved} == numbers
+    assert all(p.outcome == "route" for p in fake.saved)
+    assert {r.intent for r in fake.routed} == {"inquiry"}
+    assert app.server.stats.peak_live > 10
+    await wait_until(lambda: app.server.live_sessions == 0)
+    await no_channels_of(pbx, numbers, 90)
