@@ -15,8 +15,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool
 
+# Importing a model module registers its tables on Base.metadata.
 import tickets.models
 import tickets.users.models  # noqa: F401
+from routing.models import metadata as routing_metadata
 from tickets.db import Base, create_engine
 
 
@@ -25,9 +27,10 @@ def migrations_dir() -> Path:
     return Path(__file__).resolve().parent / "migrations"
 
 
-def load_models() -> MetaData:
-    """The metadata of every table the migrations create (the model modules are imported above)."""
-    return Base.metadata
+def load_models() -> list[MetaData]:
+    """The metadata of every table the migrations create: the record's (``tickets``, with the users)
+    and the ACD's (``routing``, on a metadata of its own)."""
+    return [Base.metadata, routing_metadata]
 
 
 def alembic_config(url: str) -> Config:
