@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -145,3 +146,29 @@ async def test_the_survey_score_and_the_ivr_path_land_on_the_call(
     back = await ports.paths("default", NOW - timedelta(minutes=1), NOW + timedelta(minutes=1))
     assert [p.call_id for p in back] == ["1733.3"] and back[0].digits() == ["1"]
     assert await ports.paths("other", NOW - timedelta(minutes=1), NOW + timedelta(minutes=1)) == []
+
+
+async def test_the_acd_reads_agents_and_tiers_from_the_record(sessions: sessionmaker[Session]) -> None:
+    from callcenter.adapters.routing_record import RecordAgentDirectory, RecordCustomerTiers
+    from tickets.users.passwords import Passwords
+    from tickets.users.schemas import UserCreate
+    from tickets.users.service import create_user, deactivate_user
+
+    with unit_of_work(sessions) as session:
+        cheap = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        for username, ext in (("ag_a", "4201"), ("ag_b", None), ("ag_c", "4203")):
+            data = UserCreate(
+                username=username, display_name=f"坐席 {username}", password="x" * 12, extension=ext
+            )
+            made = create_user(session, data, passwords=cheap)
+            if username == "ag_c":
+                deactivate_user(session, made.id)
+    agents = await RecordAgentDirectory(sessions).users_with_extension()
+    assert [(a.username, a.extension, a.active) for a in agents] == [
+        ("ag_a", "4201", True),
+        ("ag_c", "4203", False),
+    ]
+    cid = _customer(sessions, "赵六", "13400134000", tier="gold")
+    tiers = RecordCustomerTiers(sessions)
+    assert await tiers.tier(str(cid)) == "gold"
+    assert await tiers.tier("424242") is None and await tiers.tier("x") is None
