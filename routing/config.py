@@ -6,6 +6,9 @@ Every problem is one line naming its entry, e.g. ``queues.repair.strategy: unkno
 
 from __future__ import annotations
 
+import copy
+import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from routing.domain import (
     Strategy,
     StrategyName,
 )
+from routing.ports import ConfigChange
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "routing.yaml"
 _STRATEGIES = ", ".join(s.value for s in StrategyName)
@@ -233,12 +237,38 @@ def _overflow_cycles(raw: RoutingIn) -> list[str]:
     return problems
 
 
-def load(path: Path | str = DEFAULT_FILE) -> RoutingConfig:
+def read_document(path: Path | str = DEFAULT_FILE) -> Any:
+    """The YAML document as plain data (not validated yet)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RoutingConfigError([f"{path}: {exc.strerror}"]) from None
     except yaml.YAMLError as exc:
         raise RoutingConfigError([f"{path}: not valid YAML ({exc})"]) from None
-    return parse(data)
+
+
+def load(path: Path | str = DEFAULT_FILE) -> RoutingConfig:
+    return parse(read_document(path))
+
+
+SECTIONS = {"queue": "queues", "agent": "agents"}
+
+
+def with_changes(document: Any, changes: Iterable[ConfigChange]) -> dict[str, Any]:
+    """The seed document with run-time changes applied in order (a removal drops the entry)."""
+    data: dict[str, Any] = copy.deepcopy(document) if isinstance(document, dict) else {}
+    for change in changes:
+        section = SECTIONS.get(change.kind)
+        if section is None:
+            raise RoutingConfigError([f"{change.kind}.{change.name}: unknown kind of change {change.kind!r}"])
+        entries = data.setdefault(section, {}) or {}
+        data[section] = entries
+        if change.removed:
+            entries.pop(change.name, None)
+        else:
+            try:
+                entries[change.name] = json.loads(change.body)
+            except ValueError:
+                raise RoutingConfigError([f"{section}.{change.name}: the stored entry is not JSON"]) from None
+    return data

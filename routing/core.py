@@ -407,7 +407,8 @@ class RoutingCore:
             caller_number=a.caller_number, caller_name=a.caller_name, waited=now - call.queue_entered_at,
             at=now,
         )))
-        out.append(d.RecordJourney(call.call_id, "offered", now, call.queue, agent.profile.agent_id))
+        out.append(d.RecordJourney(call.call_id, "offered", now, call.queue, agent.profile.agent_id,
+                                   customer_id=call.attrs.customer_id))
 
     def _drop_sticky(self, call: Call) -> None:
         if call.sticky_agent is not None:
@@ -436,7 +437,8 @@ class RoutingCore:
         out.append(d.CancelOffer(call.call_id, agent_id))
         out.append(d.ReleaseAgent(agent_id, call.call_id))
         out.append(d.Publish(m.OfferMissed(call.call_id, agent_id, call.queue, reason, now)))
-        out.append(d.RecordJourney(call.call_id, "no_answer", now, call.queue, agent_id, reason))
+        out.append(d.RecordJourney(call.call_id, "no_answer", now, call.queue, agent_id, reason,
+                                   call.attrs.customer_id))
         call.tried.add(agent_id)
         self._withdraw_offer(call, agent)
         self._set_state(agent, AgentState.PAUSED, now, out, "missed")
@@ -458,7 +460,7 @@ class RoutingCore:
         if queue.announce_interval > 0:
             self._timer(now + queue.announce_interval, _ANNOUNCE, call.call_id, now)
         a = call.attrs
-        out.append(d.RecordJourney(call.call_id, "entered", now, queue.name, None, detail))
+        out.append(d.RecordJourney(call.call_id, "entered", now, queue.name, None, detail, a.customer_id))
         out.append(d.Publish(m.CallQueued(call.call_id, queue.name, call.priority, a.customer_id, a.tier,
                                           a.caller_number, a.caller_name, now)))
         self._call_waiting(call, now, out)
@@ -482,7 +484,7 @@ class RoutingCore:
         out.append(d.Publish(m.CallOverflowed(call.call_id, queue.name, action.value,
                                               target or overflow.target, waited, now)))
         out.append(d.RecordJourney(call.call_id, "overflowed", now, queue.name, None,
-                                   f"{action.value}:{target or overflow.target}"))
+                                   f"{action.value}:{target or overflow.target}", call.attrs.customer_id))
         if action is OverflowAction.QUEUE:
             out.append(d.Overflow(call.call_id, queue.name, target))
             call.visited = (*call.visited, queue.name)
@@ -517,7 +519,8 @@ class RoutingCore:
             self._withdraw_offer(call, agent)
             self._after_call(agent, now, out)
         out.append(d.Publish(m.CallAbandoned(call.call_id, call.queue, waited, short, now)))
-        out.append(d.RecordJourney(call.call_id, "abandoned", now, call.queue, None))
+        out.append(d.RecordJourney(call.call_id, "abandoned", now, call.queue, None, "",
+                                   call.attrs.customer_id))
         self._forget(call)
 
     def _after_call(self, agent: Agent, now: float, out: list[d.Decision]) -> None:
@@ -539,7 +542,8 @@ class RoutingCore:
 
     def _call_over(self, call: Call, now: float, out: list[d.Decision], step: str, detail: str = "") -> None:
         agent = self.agents[call.agent_id] if call.agent_id is not None else None
-        out.append(d.RecordJourney(call.call_id, step, now, call.queue, call.agent_id, detail))
+        out.append(d.RecordJourney(call.call_id, step, now, call.queue, call.agent_id, detail,
+                                   call.attrs.customer_id))
         self._forget(call)
         if agent is None:
             return
@@ -666,7 +670,8 @@ class RoutingCore:
         agent.calls_today += 1
         self._set_state(agent, AgentState.ON_CALL, now, out)
         out.append(d.Publish(m.CallAnswered(call.call_id, event.agent_id, call.queue, waited, now)))
-        out.append(d.RecordJourney(call.call_id, "answered", now, call.queue, event.agent_id))
+        out.append(d.RecordJourney(call.call_id, "answered", now, call.queue, event.agent_id, "",
+                                   call.attrs.customer_id))
 
     def _offered(self, call_id: str, agent_id: str) -> tuple[Call | None, Agent | None]:
         """The call and agent when that call is offered to that agent now, else (None, None)."""
@@ -734,7 +739,8 @@ class RoutingCore:
         out.append(d.OfferCallback(call.call_id, call.queue))
         out.append(d.Publish(m.CallOverflowed(call.call_id, call.queue, "callback", "",
                                               now - call.queue_entered_at, now)))
-        out.append(d.RecordJourney(call.call_id, "overflowed", now, call.queue, None, "callback:requested"))
+        out.append(d.RecordJourney(call.call_id, "overflowed", now, call.queue, None, "callback:requested",
+                                   call.attrs.customer_id))
         self._forget(call)
 
     def _on_device(self, event: e.DeviceStateChanged, now: float, out: list[d.Decision]) -> None:

@@ -84,6 +84,7 @@ class RecordJourney:
     queue: str
     agent_id: str | None = None
     detail: str = ""
+    customer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
