@@ -12,7 +12,8 @@ class Originated:
 
     action_id: str
     channel: str
-    """For a Local channel, its ``;1`` half."""
+    """For a Local channel, its ``;1`` half. The name as OriginateResponse gives it: when the
+    dialplan masquerades the channel at once (``Pickup``), it may be the name it took over."""
     uniqueid: str
 
 
