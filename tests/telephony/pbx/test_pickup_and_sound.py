@@ -80,7 +80,7 @@ def _rms(path: str) -> float:
     with wave.open(path) as recording:
         frames = recording.readframes(recording.getnframes())
     samples = array.array("h", frames)
-    return (sum(s * s for s in samples) / max(len(samples), 1)) ** 0.5
+    return float((sum(s * s for s in samples) / max(len(samples), 1)) ** 0.5)
 
 
 async def test_a_call_between_simulated_phones_records_audio_not_silence(
