@@ -1,0 +1,343 @@
+"""IVR benchmark: N simultaneous simulated callers on the bundled PBX, our FastAGI server and
+IVR against panoramisk's FastAGI server in the same run.
+
+    python bench/ivr.py [--callers 200] [--rounds 5]
+
+Both phases originate ``--callers`` simulated callers (Local channels of the bundled Asterisk 22,
+the test instance: AMI 15038, FastAGI 14573) into [inbound], which connects each to the FastAGI
+port. Each session waits until all callers are connected (so the commands run with every session
+live), then sends ``--rounds`` times the same command sequence that plays no media: GET VARIABLE,
+SET VARIABLE, CHANNEL STATUS, DATABASE GET, with a random pause of 0–2×``--pace-ms`` before each
+sequence (callers in menus do not fire commands back to back; ``--pace-ms 0`` measures the
+saturated case); every command's round trip (write → reply parsed) is one sample.
+
+- ours: ``telephony.agi.FastAgiServer`` + ``AgiSession.command``; once every session has sent
+  its sequences (so no prompt plays while another session measures), each session runs the
+  shipped default flow (``ivr.handler.IvrHandler``: real prompts, the caller's DTMF
+  1 9 1 2 = Mandarin, skip identification, inquiry, no survey) until it is routed;
+  ``flows_per_s`` = flows completed / (last flow end − first flow start); ``kib_per_session`` =
+  growth of this process's resident memory with every session live, per session.
+- panoramisk 1.4: ``panoramisk.fast_agi.Application`` on the same port, same callers, same
+  sequence through ``Request.send_command``.
+
+Prints one JSON line. Round trips depend on the machine's load (Asterisk shares it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import json
+import logging
+import os
+import platform
+import random
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from panoramisk.fast_agi import Application  # noqa: E402
+
+from callcenter.commands.ivr import flows_dir, prompt_store  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from ivr.agi_session import RecordingPlace  # noqa: E402
+from ivr.handler import IvrHandler  # noqa: E402
+from ivr.ports import RouteTarget  # noqa: E402
+from ivr.prompts import build_flow_prompts  # noqa: E402
+from ivr.registry import FlowRegistry  # noqa: E402
+from telephony.agi import AgiSession, FastAgiServer, request_fallback  # noqa: E402
+from telephony.ami import AmiClient  # noqa: E402
+from telephony.pbx import BundledPbx  # noqa: E402
+from telephony.pbx.locks import locked  # noqa: E402
+from telephony.pbx.simulate import caller_originate  # noqa: E402
+from tests.ivr.fakes import FakePorts  # noqa: E402
+
+DID = "8610901"
+COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("GET VARIABLE", ("CC_DID",)),
+    ("SET VARIABLE", ("CC_BENCH", "1")),
+    ("CHANNEL STATUS", ()),
+    ("DATABASE GET", ("ccbench", "key")),
+)
+GAP = "wwww"
+FLOW_DTMF = "1" + GAP + "9" + GAP + "1" + GAP + "2"
+log = logging.getLogger("bench.ivr")
+
+
+def pbx_settings() -> Settings:
+    """The bundled PBX's test instance (the same one the ``pbx`` test fixture shares)."""
+    from tests.fixtures.pbx import pbx_test_settings
+
+    return pbx_test_settings()
+
+
+@contextlib.contextmanager
+def shared_pbx(settings: Settings) -> Iterator[BundledPbx]:
+    """Start (or join) the test instance; stop it at the end unless a test session still uses it."""
+    from tests.fixtures.pbx import _live_users, _users_dir
+
+    bundled = BundledPbx(settings)
+    bundled.ensure_built()
+    bundled.layout.prepare_run_dir()
+    lock = bundled.layout.run_dir / "fixture.lock"
+    users = _users_dir(bundled)
+    users.mkdir(exist_ok=True)
+    me = users / str(os.getpid())
+    with locked(lock, 300):
+        me.touch()
+        bundled.up()
+    try:
+        yield bundled
+    finally:
+        with locked(lock, 300):
+            with contextlib.suppress(OSError):
+                me.unlink()
+            if not [pid for pid in _live_users(users) if pid != os.getpid()]:
+                bundled.down()
+
+
+def rss_kib() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def pause(pace_ms: float) -> None:
+    if pace_ms > 0:
+        await asyncio.sleep(random.uniform(0, 2 * pace_ms) / 1000)
+
+
+class Gate:
+    """Every session waits here until all callers are connected (or the deadline passes)."""
+
+    def __init__(self, expected: int, deadline: float) -> None:
+        self.expected = expected
+        self.deadline = deadline
+        self.arrived = 0
+        self.event = asyncio.Event()
+
+    async def wait(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.expected:
+            self.event.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.deadline):
+                await self.event.wait()
+        self.event.set()
+
+
+async def bind(start: Callable[[], Awaitable[Any]], deadline: float = 120.0) -> Any:
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            return await start()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or time.monotonic() > end:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def originate_all(ami: AmiClient, numbers: list[str], dtmf: str, delay: float, talk: float) -> None:
+    async def one(number: str) -> None:
+        action = caller_originate(
+            DID, number=number, name="压测", dtmf=dtmf, delay=delay, talk=talk, timeout=60
+        )
+        await ami.send_action(action.pop("Action"), action, check=True)
+
+    await asyncio.gather(*(one(n) for n in numbers))
+
+
+async def wait_for(condition: Callable[[], bool], deadline: float) -> bool:
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def channels_gone(bundled: BundledPbx, numbers: set[str], deadline: float) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        output = await asyncio.to_thread(bundled.cli, "core show channels concise")
+        if not any(n in line for line in output.splitlines() for n in numbers):
+            return
+        await asyncio.sleep(0.5)
+    log.warning("some bench channels still up after %s s", deadline)
+
+
+async def run_ours(
+    ami: AmiClient, bundled: BundledPbx, settings: Settings, args: argparse.Namespace
+) -> dict[str, Any]:
+    registry = FlowRegistry(flows_dir())
+    registry.reload()
+    store = prompt_store(settings)
+    report = await asyncio.to_thread(build_flow_prompts, store, registry.flows.values())
+    if report.refused:
+        raise SystemExit(f"prompts refused: {report.refused}")
+    fake = FakePorts(route_target=RouteTarget(dialplan="done"))
+    inside = Path("/var/spool/callcenter/ivr-bench")
+    recordings = RecordingPlace(bundled.layout.root_dir / str(inside).lstrip("/"), inside)  # type: ignore[arg-type]
+    ivr = IvrHandler(registry, fake.ports(), store, recordings)
+    numbers = ["136" + str(secrets.randbelow(10**8)).zfill(8) for _ in range(args.callers)]
+    mine = set(numbers)
+    gate = Gate(args.callers, args.gate_deadline)
+    measured = Gate(args.callers, args.gate_deadline)
+    rtts: list[float] = []
+    flow_starts: list[float] = []
+    flow_ends: list[float] = []
+    live_rss: list[int] = []
+
+    async def handler(session: AgiSession) -> None:
+        if session.env.callerid not in mine:
+            await request_fallback(session, "not-the-bench")
+            return
+        await gate.wait()
+        for _ in range(args.rounds):
+            await pause(args.pace_ms)
+            for verb, command_args in COMMANDS:
+                started = time.perf_counter()
+                await session.command(verb, *command_args)
+                rtts.append((time.perf_counter() - started) * 1000)
+        if not live_rss:
+            live_rss.append(rss_kib())
+        await measured.wait()  # no flow plays media while another session still measures
+        flow_starts.append(time.perf_counter())
+        if args.no_flow:
+            await session.set_variable("CC_NEXT", "done")
+        else:
+            await ivr(session)
+        flow_ends.append(time.perf_counter())
+
+    server = FastAgiServer(settings.agi.host, settings.agi.port, {"ivr": handler})
+    await bind(server.start)
+    base_rss = rss_kib()
+    try:
+        await originate_all(ami, numbers, FLOW_DTMF, delay=args.dtmf_delay, talk=args.talk)
+        await wait_for(lambda: len(flow_ends) >= args.callers, args.deadline)
+        await wait_for(lambda: server.live_sessions == 0, 60)
+    finally:
+        await server.close(grace=5)
+    await channels_gone(bundled, mine, 120)
+    completed = len(flow_ends)
+    span = (max(flow_ends) - min(flow_starts)) if completed else float("nan")
+    return {
+        "agi_rtt_p50_ms": round(percentile(rtts, 0.5), 3),
+        "agi_rtt_p99_ms": round(percentile(rtts, 0.99), 3),
+        "agi_rtt_samples": len(rtts),
+        "flows_completed": completed,
+        "flows_routed": sum(1 for p in fake.saved if p.outcome == "route"),
+        "flows_per_s": round(completed / span, 2) if completed else 0.0,
+        "flow_seconds_median": round(
+            statistics.median(e - s for s, e in zip(flow_starts, flow_ends, strict=False)), 2
+        )
+        if completed
+        else None,
+        "peak_live_sessions": server.stats.peak_live,
+        "sessions_connected_together": gate.arrived,
+        "kib_per_session": round((live_rss[0] - base_rss) / max(gate.arrived, 1), 1) if live_rss else None,
+    }
+
+
+async def run_panoramisk(
+    ami: AmiClient, bundled: BundledPbx, settings: Settings, args: argparse.Namespace
+) -> dict[str, Any]:
+    numbers = ["135" + str(secrets.randbelow(10**8)).zfill(8) for _ in range(args.callers)]
+    mine = set(numbers)
+    gate = Gate(args.callers, args.gate_deadline)
+    rtts: list[float] = []
+    done: list[float] = []
+    app = Application()
+
+    async def handler(request: Any) -> None:
+        if request.headers.get("agi_callerid") not in mine:
+            await request.send_command('SET VARIABLE CC_FALLBACK "1"')
+            return
+        await gate.wait()
+        for _ in range(args.rounds):
+            await pause(args.pace_ms)
+            for verb, command_args in COMMANDS:
+                line = " ".join([verb, *(f'"{a}"' for a in command_args)])
+                started = time.perf_counter()
+                await request.send_command(line)
+                rtts.append((time.perf_counter() - started) * 1000)
+        await request.send_command('SET VARIABLE CC_NEXT "done"')
+        done.append(time.perf_counter())
+
+    app.add_route(f"ivr?did={DID}", handler)
+    server = await bind(
+        lambda: asyncio.start_server(app.handler, settings.agi.host, settings.agi.port, reuse_address=True)
+    )
+    try:
+        await originate_all(ami, numbers, "", delay=1, talk=args.talk)
+        await wait_for(lambda: len(done) >= args.callers, args.deadline)
+    finally:
+        server.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                await server.wait_closed()
+    await channels_gone(bundled, mine, 120)
+    return {
+        "panoramisk_rtt_p50_ms": round(percentile(rtts, 0.5), 3),
+        "panoramisk_rtt_p99_ms": round(percentile(rtts, 0.99), 3),
+        "panoramisk_rtt_samples": len(rtts),
+        "panoramisk_sessions_connected_together": gate.arrived,
+    }
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    settings = pbx_settings()
+    with shared_pbx(settings) as bundled:
+        async with AmiClient(settings.ami) as ami:
+            ours = await run_ours(ami, bundled, settings, args)
+            peer = await run_panoramisk(ami, bundled, settings, args)
+    return {
+        "bench": "ivr",
+        "callers": args.callers,
+        "rounds": args.rounds,
+        "pace_ms": args.pace_ms,
+        "commands": [verb for verb, _ in COMMANDS],
+        **ours,
+        **peer,
+        "python": platform.python_version(),
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--callers", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5, help="command sequences per session")
+    parser.add_argument("--pace-ms", type=float, default=100.0, help="mean pause before each sequence")
+    parser.add_argument("--dtmf-delay", type=float, default=12.0, help="s before the callers press keys")
+    parser.add_argument("--talk", type=float, default=60.0, help="s a caller stays after its keys")
+    parser.add_argument("--gate-deadline", type=float, default=30.0, help="s to wait for every caller")
+    parser.add_argument("--no-flow", action="store_true", help="only the command round trips")
+    parser.add_argument("--deadline", type=float, default=240.0, help="s to wait for every flow")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    logging.basicConfig(level=logging.WARNING)
+    result = asyncio.run(measure(parse_args(argv)))
+    print(json.dumps(result, ensure_ascii=False), flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    main()
