@@ -57,6 +57,8 @@ class RoutingError(ValueError):
 
 
 _RING, _ESCALATE, _MAX_WAIT, _ANNOUNCE, _WRAP_UP, _STICKY, _HELD = range(7)
+_AVAILABLE, _PAUSED = AgentState.AVAILABLE, AgentState.PAUSED
+_VALUE = {state: state.value for state in AgentState}
 
 
 class RoutingCore:
@@ -73,6 +75,7 @@ class RoutingCore:
         #: (queue, call, store score or None for "left the queue"), for a state store's global order
         self.queue_changes: list[tuple[str, str, float | None]] = []
         self._reqs: dict[str, Requirements] = {}
+        self._shared_reqs: dict[tuple[object, ...], Requirements] = {}  # calls alike share one
         # per queue, the waiting calls grouped by their current requirements, each group in queue
         # order: an agent looks at the head of each group they qualify for, never at every call
         self.classes: dict[str, dict[Requirements, list[tuple[int, float, float, int, str]]]] = {}
@@ -124,7 +127,11 @@ class RoutingCore:
     def requirements_of(self, call: Call) -> Requirements:
         reqs = self._reqs.get(call.call_id)
         if reqs is None:
-            reqs = self._reqs[call.call_id] = requirements(call, self.queues[call.queue])
+            key = (call.queue, call.attrs.skills, call.attrs.language, call.step)
+            reqs = self._shared_reqs.get(key)
+            if reqs is None:
+                reqs = self._shared_reqs[key] = requirements(call, self.queues[call.queue])
+            self._reqs[call.call_id] = reqs
         return reqs
 
     def eligible(self, agent: Agent, call: Call) -> bool:
@@ -204,6 +211,7 @@ class RoutingCore:
     # ------------------------------------------------------------------ configuration
     def _put_queue(self, queue: QueueConfig) -> None:
         self.queues[queue.name] = queue
+        self._shared_reqs.clear()
         self.waiting.setdefault(queue.name, [])
         self.offerable.setdefault(queue.name, set())
         self.members.setdefault(queue.name, {})
@@ -300,14 +308,13 @@ class RoutingCore:
         previous = agent.state
         agent.state = state
         agent.since = now
-        agent.reason = reason if state is AgentState.PAUSED else ""
-        if state is not AgentState.AVAILABLE:
+        agent.reason = reason if state is _PAUSED else ""
+        if previous is _AVAILABLE and state is not _AVAILABLE:
             self._unindex(agent)
-        for ms in agent.profile.queues:
-            self.dirty.add(ms.queue)
+        self.dirty.update(agent.profile.queue_names)
         out.append(d.Publish(m.AgentStateChanged(
-            agent_id=agent.profile.agent_id, state=state.value, previous=previous.value, reason=agent.reason,
-            since=now, call_id=agent.call_id,
+            agent_id=agent.profile.agent_id, state=_VALUE[state], previous=_VALUE[previous],
+            reason=agent.reason, since=now, call_id=agent.call_id,
         )))
 
     def _make_available(self, agent: Agent, now: float, out: list[d.Decision]) -> None:

@@ -85,12 +85,16 @@ class AgentProfile:
     teams: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset()
     queues: tuple[Membership, ...] = ()
+    levels: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
+
+    queue_names: tuple[str, ...] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "levels", {item.skill: item.level for item in self.skills})
+        object.__setattr__(self, "queue_names", tuple(ms.queue for ms in self.queues))
 
     def level(self, skill: str) -> int:
-        for item in self.skills:
-            if item.skill == skill:
-                return item.level
-        return 0
+        return self.levels.get(skill, 0)
 
 
 @dataclass(frozen=True, slots=True)

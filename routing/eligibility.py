@@ -20,9 +20,16 @@ class Requirements:
             return False
         if self.teams and not (self.teams & agent.teams):
             return False
-        if all(agent.level(req.skill) >= req.level for req in self.skills):
+        levels = agent.levels
+        for req in self.skills:
+            if levels.get(req.skill, 0) < req.level:
+                break
+        else:
             return True
-        return any(agent.level(alt.skill) >= alt.level for alt in self.alternatives)
+        for alt in self.alternatives:
+            if levels.get(alt.skill, 0) >= alt.level:
+                return True
+        return False
 
 
 def steps_reached(queue: QueueConfig, waited: float) -> int:
