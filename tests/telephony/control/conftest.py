@@ -1,25 +1,5 @@
-"""Fixtures of the call-control tests: an AMI link to the bundled PBX with an event log."""
+"""Fixtures of the call-control tests: ``ami`` (our AMI client on the bundled PBX) and ``events``."""
 
-from __future__ import annotations
+from tests.telephony.control.fixtures import ami, events
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from telephony.ami import AmiClient
-from tests.fixtures.pbx import PbxHandle
-from tests.telephony.ami.pbxtools import client_for
-from tests.telephony.control.calls import EventLog
-
-
-@pytest.fixture
-def events() -> EventLog:
-    return EventLog()
-
-
-@pytest.fixture
-async def ami(pbx: PbxHandle, events: EventLog) -> AsyncIterator[AmiClient]:
-    client = client_for(pbx)
-    client.subscribe("*", events)
-    async with client:
-        yield client
+__all__ = ["ami", "events"]

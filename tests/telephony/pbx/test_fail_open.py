@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,6 @@ from telephony.ami import AmiClient
 from telephony.control import NoSuchChannel, get_variable, hangup
 from telephony.pbx.simulate import caller_originate
 from tests.fixtures.pbx import PbxHandle
-from tests.telephony.ami.pbxtools import client_for
 from tests.telephony.control.calls import EventLog, unique_number
 
 pytestmark = pytest.mark.pbx
@@ -57,19 +56,6 @@ async def main(host, port):
 
 asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 """
-
-
-@pytest.fixture
-def events() -> EventLog:
-    return EventLog()
-
-
-@pytest.fixture
-async def ami(pbx: PbxHandle, events: EventLog) -> AsyncIterator[AmiClient]:
-    client = client_for(pbx)
-    client.subscribe("*", events)
-    async with client:
-        yield client
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import array
 import secrets
 import wave
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,7 +18,6 @@ from telephony.control import (
     originate,
 )
 from tests.fixtures.pbx import PbxHandle
-from tests.telephony.ami.pbxtools import client_for
 from tests.telephony.control.calls import (
     EventLog,
     hang_up_all,
@@ -30,19 +28,6 @@ from tests.telephony.control.calls import (
 )
 
 pytestmark = pytest.mark.pbx
-
-
-@pytest.fixture
-def events() -> EventLog:
-    return EventLog()
-
-
-@pytest.fixture
-async def ami(pbx: PbxHandle, events: EventLog) -> AsyncIterator[AmiClient]:
-    client = client_for(pbx)
-    client.subscribe("*", events)
-    async with client:
-        yield client
 
 
 @pytest.mark.parametrize("how", ["directed", "group"])
