@@ -350,8 +350,11 @@ class CallTracker:
         linkedid = event.get("Linkedid")
         if linkedid and linkedid != channel.call_id and channel.live and linkedid not in self._ended_calls:
             self._move(channel, linkedid, at, out)
+        was_up = channel.state == STATE_UP
         _apply(channel, event, at)
         channel.touched = True
+        if channel.live and channel.bridge_id is not None and (channel.state == STATE_UP) != was_up:
+            self._relink([channel], at, out)
         call = self._calls.get(channel.call_id)
         if call is not None and channel.live:
             if channel is call.first:
@@ -429,8 +432,8 @@ class CallTracker:
 
     def _is_party(self, channel: ChannelState) -> bool:
         """A non-Local channel, or a Local half standing for the dialplan its other half runs."""
-        if not channel.live:
-            return False
+        if not channel.live or channel.state != STATE_UP:
+            return False  # a phone ringing in a bridge (an attended transfer's target) talks to nobody
         if not channel.is_local():
             return True
         sibling = self._sibling(channel)
@@ -540,12 +543,17 @@ class CallTracker:
                     out.append(CallAnswered(call.call_id, at, answerer.party()))
 
     def _order(self, one: ChannelState, two: ChannelState) -> tuple[ChannelState, ChannelState]:
-        """The caller's side first, else the older channel."""
-        for channel, other in ((one, two), (two, one)):
+        """The caller's side first (of the older call when they differ), else the older channel."""
+        pairs = sorted(((one, two), (two, one)), key=lambda pair: self._call_age(pair[0]))
+        for channel, other in pairs:
             call = self._calls.get(channel.call_id)
             if call is not None and call.is_callers_side(channel):
                 return channel, other
         return (one, two) if one.seq <= two.seq else (two, one)
+
+    def _call_age(self, channel: ChannelState) -> int:
+        call = self._calls.get(channel.call_id)
+        return call.first.seq if call is not None else channel.seq
 
     @staticmethod
     def _answerer(call: CallState, a: ChannelState, b: ChannelState) -> ChannelState | None:
