@@ -101,7 +101,7 @@ class RoutingCore:
                 raise RoutingError("unknown-event", f"the core does not handle {type(event).__name__}")
             handler(self, event, now, out)
         except RoutingError as exc:  # refused before any change; timers that fired stand
-            out.append(d.Refused(type(event).__name__, exc.error_id, str(exc)))
+            out.append(d.Refused(type(event).__name__, exc.error_id, str(exc), _subject(event)))
         return out
 
     def next_deadline(self) -> float | None:
@@ -830,6 +830,12 @@ class RoutingCore:
 
     def _on_tick(self, event: e.Tick, now: float, out: list[d.Decision]) -> None:
         return
+
+
+def _subject(event: e.Input) -> str:
+    if isinstance(event, e.CallEntered):
+        return event.attrs.call_id
+    return str(getattr(event, "call_id", None) or getattr(event, "agent_id", None) or "")
 
 
 def _statistics(name: str, c: QueueCounters, waiting: int, longest: float,

@@ -96,6 +96,7 @@ class Refused:
     input: str  # the input's class name
     error_id: str
     message: str
+    subject: str = ""  # the call or agent it was about
 
 
 @dataclass(frozen=True, slots=True)

@@ -358,7 +358,8 @@ def test_bus_messages_serialise_to_json_with_their_type() -> None:
 
 def test_unknown_queues_and_agents_are_refused_with_a_clear_error_and_change_nothing() -> None:
     c = core([queue("q")], [agent("a", ["q"])])
-    assert enter(c, "c1", "nope", T0) == [Refused("CallEntered", "no-such-queue", "unknown queue 'nope'")]
-    assert log_in(c, "zz") == [Refused("LogIn", "no-such-agent", "unknown agent 'zz'")]
-    assert c.handle(Pause("a"), T0) == [Refused("Pause", "agent-logged-out", "agent 'a' is logged out")]
+    refused = Refused("CallEntered", "no-such-queue", "unknown queue 'nope'", "c1")
+    assert enter(c, "c1", "nope", T0) == [refused]
+    assert log_in(c, "zz") == [Refused("LogIn", "no-such-agent", "unknown agent 'zz'", "zz")]
+    assert c.handle(Pause("a"), T0) == [Refused("Pause", "agent-logged-out", "agent 'a' is logged out", "a")]
     assert c.calls == {} and c.agents["a"].state is AgentState.LOGGED_OUT
