@@ -13,16 +13,34 @@ import pytest
 from tests.fixtures.pbx import PbxHandle
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {"bench", "callers", "agi_rtt_p50_ms", "agi_rtt_p99_ms", "panoramisk_rtt_p99_ms", "flows_per_s",
-        "kib_per_session"}
+KEYS = {
+    "bench",
+    "callers",
+    "agi_rtt_p50_ms",
+    "agi_rtt_p99_ms",
+    "panoramisk_rtt_p99_ms",
+    "flows_per_s",
+    "kib_per_session",
+}
 
 
 @pytest.mark.pbx
 def test_ivr_bench_prints_one_json_line_with_ours_and_panoramisks_figures(pbx: PbxHandle) -> None:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "ivr.py"), "--callers", "3", "--rounds", "2",
-         "--dtmf-delay", "8"],
-        capture_output=True, text=True, timeout=280, cwd=ROOT,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "ivr.py"),
+            "--callers",
+            "3",
+            "--rounds",
+            "2",
+            "--dtmf-delay",
+            "8",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if line.strip()]

@@ -29,6 +29,7 @@ from telephony.pbx.simulate import caller_originate
 from tests.fixtures.pbx import PbxHandle
 
 from .fakes import Clock, FakePorts
+from .polling import wait_until
 
 pytestmark = pytest.mark.pbx
 
@@ -38,14 +39,6 @@ NIGHT = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)  # 22:00 in Shanghai: closed
 
 def unique_number() -> str:
     return "137" + str(secrets.randbelow(10**8)).zfill(8)
-
-
-async def wait_until(condition: Callable[[], bool], deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.05)
 
 
 async def no_channels_of(pbx: PbxHandle, numbers: set[str], deadline: float = DEADLINE) -> None:
@@ -242,3 +235,44 @@ async def test_fifty_simultaneous_callers_in_menus_are_all_served(
     assert app.server.stats.peak_live > 10
     await wait_until(lambda: app.server.live_sessions == 0)
     await no_channels_of(pbx, numbers, 90)
+
+
+async def test_survey_after_the_agent_hangs_up_stores_the_score(
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+) -> None:
+    fake = FakePorts(route_target=RouteTarget(queue="fallback"))
+    app: Ivr = await ivr(fake)
+    connected: dict[str, Message] = {}
+
+    def on_connect(event: Message) -> None:
+        connected[event.get("CallerIDNum", "")] = event
+
+    ami.subscribe("AgentConnect", on_connect)
+    # Mandarin, skip identification, inquiry, survey yes; 10 s later the score 4
+    number = await call(ami, app, "1" + GAP + "9" + GAP + "1" + GAP + "1" + "w" * 20 + "4", talk=60)
+    await wait_until(lambda: number in connected, 60)
+    await ami.send_action("Hangup", {"Channel": connected[number]["DestChannel"]})  # the agent hangs up
+    await wait_until(lambda: len(fake.saved) == 2, 60)
+    first, survey = fake.saved
+    assert first.outcome == "route" and fake.routed[0].survey is True
+    assert survey.outcome == "survey" and survey.nodes() == ["survey"]
+    assert fake.scores == {first.call_id: 4}
+    await no_channels_of(pbx, {number})
+
+
+async def test_when_distribution_fails_the_caller_still_reaches_the_fallback_queue(
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+) -> None:
+    fake = FakePorts(route_fails=True)
+    app: Ivr = await ivr(fake)
+    joined = queued(ami)
+    number = await call(ami, app, "1" + GAP + "9" + GAP + "3" + GAP + "2")  # complaint
+    await wait_until(lambda: number in joined)
+    assert joined[number]["Queue"] == "fallback"
+    reason = await ami.send_action(
+        "Getvar", {"Channel": joined[number]["Channel"], "Variable": "CC_FALLBACK_REASON"}
+    )
+    assert reason.response.get("Value") == "requested"
+    assert fake.saved[0].outcome == "fallback"
+    await ami.send_action("Hangup", {"Channel": joined[number]["Channel"]})
+    await no_channels_of(pbx, {number})

@@ -7,6 +7,7 @@ from pathlib import Path
 from ivr.registry import FlowRegistry
 
 from .conftest import FLOWS_DIR
+from .polling import wait_until
 
 OTHER = """
 name: hotline
@@ -81,3 +82,20 @@ def test_the_reload_stamp_triggers_a_reload(tmp_path: Path) -> None:
     assert not registry.changed()
     stamp.touch()
     assert registry.changed()
+
+
+async def test_watch_reloads_a_changed_file_without_a_restart(tmp_path: Path) -> None:
+    import asyncio
+
+    folder = make_dir(tmp_path)
+    registry = FlowRegistry(folder)
+    registry.reload()
+    watcher = asyncio.create_task(registry.watch(interval=0.01))
+    try:
+        hotline = folder / "hotline.yaml"
+        await asyncio.to_thread(hotline.write_text, OTHER.replace("4001", "4002"), "utf-8")
+        await asyncio.to_thread(bump, hotline)
+        await wait_until(lambda: registry.flow_for("4002").name == "hotline", 5)  # type: ignore[union-attr]
+    finally:
+        watcher.cancel()
+    assert registry.flow_for("4001").name == "default"  # type: ignore[union-attr]
