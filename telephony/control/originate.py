@@ -64,7 +64,7 @@ async def originate(
     """Call ``channel`` (``Local/1001@agent-phones``, ``PJSIP/1001``); once it answers it goes to
     ``target``. Returns when OriginateResponse says it answered.
 
-    ``timeout``: seconds it may ring. ``variables`` are set on the channel (no commas in values).
+    ``timeout``: seconds it may ring. ``variables`` are set on the channel (any value without line breaks).
     ``channel_id`` sets the new channel's Uniqueid. Raises ``OriginateFailed`` (busy, no answer,
     congestion, no such destination: ``reason`` is Asterisk's code), ``ControlTimeout``,
     ``InvalidRequest``, ``ControlUnavailable``.

@@ -116,7 +116,21 @@ async def test_originate_to_a_phone_that_does_not_answer_raises_originate_failed
     assert failed.value.reason == reason
 
 
-async def test_originate_refuses_a_variable_value_asterisk_would_split(ami: AmiClient) -> None:
+@pytest.mark.parametrize("value", ["test-dtmf,4100,1", 'say "你好", then \\ quit', ""])
+async def test_originate_variables_with_commas_quotes_and_backslashes_arrive_intact(
+    ami: AmiClient, value: str
+) -> None:
+    placed = await originate(
+        ami, "Local/s@sim-hold", DialplanTarget("sim-hold"), variables={"CC_NEXT": value, "SIM_HOLD": "20"}
+    )
+    try:
+        assert (await get_variable(ami, "CC_NEXT", channel=placed.channel)).value == value
+        assert (await get_variable(ami, "SIM_HOLD", channel=placed.channel)).value == "20"
+    finally:
+        await hang_up_all(ami, placed.channel)
+
+
+async def test_originate_refuses_a_variable_value_with_a_line_break(ami: AmiClient) -> None:
     with pytest.raises(InvalidRequest) as refused:
-        await originate(ami, "Local/s@sim-hold", DialplanTarget("sim-hold"), variables={"CC_NEXT": "a,b,1"})
+        await originate(ami, "Local/s@sim-hold", DialplanTarget("sim-hold"), variables={"CC_X": "a\nb"})
     assert refused.value.error_id == "invalid-request"

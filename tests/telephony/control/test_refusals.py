@@ -64,6 +64,34 @@ def test_a_header_value_with_a_line_break_is_refused_before_sending(value: str) 
         variables({"CC_X": broken})
 
 
+@given(value=st.text(alphabet=st.characters(blacklist_characters="\r\n\0"), max_size=40))
+def test_variable_values_are_escaped_so_asterisks_argument_splitting_gives_them_back(value: str) -> None:
+    (item,) = variables({"CC_X": value})
+    sent = item.removeprefix("CC_X=")
+    assert _split_like_asterisk(sent) == [value]
+
+
+def _split_like_asterisk(text: str) -> list[str]:
+    """ast_app_separate_args with remove_chars: split on unquoted, unescaped commas; drop quotes
+    and escaping backslashes."""
+    parts, current, quoted, escaped = [], [], False, False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
 def test_variable_names_and_caller_ids_are_checked() -> None:
     assert variable_name("__CC_INHERITED") == "__CC_INHERITED"
     assert variable_name("CALLERID(num)") == "CALLERID(num)"
