@@ -82,12 +82,21 @@ class ConfigChangeStore(Protocol):
     async def history(self, kind: str, name: str) -> Sequence[ConfigChange]: ...
 
 
+class AgentLegFailed(Exception):
+    """The agent's phone did not take the call: ``no-answer``, ``busy``, ``unreachable``, ``rejected``."""
+
+    def __init__(self, reason: str, message: str = "") -> None:
+        super().__init__(message or reason)
+        self.reason = reason
+
+
 class CallControl(Protocol):
     """Carrying decisions out on the PBX (the adapter speaks AMI through telephony.control)."""
 
     async def ring_agent(self, call_id: str, extension: str, *, caller_number: str, caller_name: str,
                          ring_seconds: float) -> None:
-        """Originate the agent leg for ``call_id``; its outcome comes back as events."""
+        """Ring the agent's phone with the caller's number and name and connect them on answer;
+        returns once the agent answered, raises ``AgentLegFailed`` when they did not."""
         ...
 
     async def cancel_agent_leg(self, call_id: str, agent_id: str) -> None: ...
@@ -111,6 +120,7 @@ class EventSource(Protocol):
 
 __all__ = [
     "AgentDirectory",
+    "AgentLegFailed",
     "AgentProfile",
     "CallControl",
     "ConfigChange",

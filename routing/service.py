@@ -31,8 +31,18 @@ from routing import messages as m
 from routing.config import RoutingConfigError, parse, with_changes
 from routing.domain import CallAttributes, QueueConfig
 from routing.engine import Engine
-from routing.events import CallEntered, Input, OfferFailed, RemoveAgent, Tick, UpsertAgent, UpsertQueue
+from routing.events import (
+    CallEntered,
+    Input,
+    OfferAnswered,
+    OfferFailed,
+    RemoveAgent,
+    Tick,
+    UpsertAgent,
+    UpsertQueue,
+)
 from routing.ports import (
+    AgentLegFailed,
     CallControl,
     ConfigChange,
     ConfigChangeStore,
@@ -221,9 +231,13 @@ class RoutingService:
         try:
             await self._control.ring_agent(offer.call_id, offer.extension, caller_number=offer.caller_number,
                                            caller_name=offer.caller_name, ring_seconds=offer.ring_timeout)
+        except AgentLegFailed as exc:
+            await self.submit(OfferFailed(offer.call_id, offer.agent_id, exc.reason))
         except Exception as exc:
             log.warning("routing: agent leg %s for %s failed: %s", offer.extension, offer.call_id, exc)
             await self.submit(OfferFailed(offer.call_id, offer.agent_id, "unreachable"))
+        else:
+            await self.submit(OfferAnswered(offer.call_id, offer.agent_id))
 
     def _send(self, message: object) -> None:
         try:

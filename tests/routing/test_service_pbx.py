@@ -1,0 +1,111 @@
+"""The ACD service on the bundled PBX: a waiting caller is connected to the agent the core chose
+(their phone rings with the caller's number and name, answer bridges them), and a phone that does
+not answer pauses its agent "missed" and puts the call back at the head of its queue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bus import InProcessBus, Subscription
+from routing import messages as m
+from routing.ami_control import AmiCallControl
+from routing.core import RoutingCore
+from routing.domain import AgentState, CallAttributes, CallStatus, RoutingConfig
+from routing.engine import Engine
+from routing.events import LogIn
+from routing.service import RoutingService
+from routing.store import MemoryStore
+from telephony.ami import AmiClient
+from telephony.control import ApplicationTarget, db_delete, db_put, originate
+from tests.routing.builders import agent, queue
+from tests.telephony.control.calls import EventLog, hang_up_all, poll, unique_extension, unique_number
+from tests.telephony.control.fixtures import ami, events
+
+__all__ = ["ami", "events"]
+
+pytestmark = pytest.mark.pbx
+
+
+class Caller:
+    """A caller waiting in a holding context: the ``;2`` half of ``Local/s@sim-hold`` (its tone plays)."""
+
+    def __init__(self, leg: str, number: str) -> None:
+        self.leg = leg
+        self.waiting = leg.replace(";1", ";2")
+        self.number = number
+
+
+async def place_caller(ami: AmiClient) -> Caller:
+    number = unique_number()
+    placed = await originate(ami, "Local/s@sim-hold", ApplicationTarget("Wait", "60"),
+                             caller_id_number=number, caller_id_name="张三丰", variables={"SIM_HOLD": "60"})
+    return Caller(placed.channel, number)
+
+
+Acd = tuple[RoutingService, dict[str, str], Subscription[object], str]
+
+
+@pytest.fixture
+async def acd(ami: AmiClient) -> AsyncIterator[Acd]:
+    extension = unique_extension()
+    config = RoutingConfig(queues=(queue("q", ring_timeout=4, wrapup_seconds=0, max_wait=120),),
+                           agents=(agent("alice", ["q"], ext=extension),))
+    channels: dict[str, str] = {}
+    bus = InProcessBus()
+    subscription = bus.subscribe("test")
+    service = RoutingService(Engine(RoutingCore(config), MemoryStore()),
+                             control=AmiCallControl(ami, caller_channel=channels.get), publish=bus.publish)
+    async with service:
+        yield service, channels, subscription, extension
+    await bus.close()
+    try:
+        await db_delete(ami, "simphone", f"{extension}/mode")
+    except Exception:
+        pass
+
+
+async def test_a_waiting_caller_is_bridged_to_the_agent_the_core_chose(
+        ami: AmiClient, events: EventLog, acd: Acd) -> None:
+    service, channels, _subscription, extension = acd
+    caller = await place_caller(ami)
+    try:
+        channels["c1"] = caller.waiting
+        await service.submit(LogIn("alice"))
+        await service.call_entered(CallAttributes(call_id="c1", queue="q", caller_number=caller.number,
+                                                  caller_name="张三丰"))
+        calls = service.core.calls
+        await poll(lambda: "c1" in calls and calls["c1"].status is CallStatus.CONNECTED,
+                   what="the call answered by alice")
+        assert service.core.agents["alice"].state is AgentState.ON_CALL
+        ringing = await events.wait("Newstate", ChannelStateDesc="Ringing", where=lambda e: e.get(
+            "Channel", "").startswith(f"Local/{extension}@agent-phones"))
+        assert (ringing.get("CallerIDNum"), ringing.get("CallerIDName")) == (caller.number, "张三丰")
+        joined = await events.wait("BridgeEnter", Channel=caller.waiting)
+        await events.wait("BridgeEnter", BridgeUniqueid=joined.get("BridgeUniqueid", ""),
+                          where=lambda e: e.get("Channel", "").startswith(f"Local/{extension}@agent-phones"))
+    finally:
+        await hang_up_all(ami, caller.leg, caller.waiting)
+
+
+async def test_a_phone_that_does_not_answer_pauses_its_agent_and_requeues_the_call_at_the_head(
+        ami: AmiClient, acd: Acd) -> None:
+    service, channels, subscription, extension = acd
+    await db_put(ami, "simphone", f"{extension}/mode", "noanswer")
+    caller = await place_caller(ami)
+    try:
+        channels["c1"] = caller.waiting
+        await service.submit(LogIn("alice"))
+        await service.call_entered(CallAttributes(call_id="c1", queue="q", caller_number=caller.number))
+        await poll(lambda: service.core.agents["alice"].state is AgentState.PAUSED, deadline=20,
+                   what="alice paused after the ring timeout")
+        alice = service.core.agents["alice"]
+        call = service.core.calls["c1"]
+        assert alice.reason == "missed"
+        assert (call.status, call.head, call.tried) == (CallStatus.WAITING, True, {"alice"})
+        published = [subscription.get_nowait() for _ in range(subscription.queued)]
+        assert any(isinstance(msg, m.OfferMissed) and msg.agent_id == "alice" for msg in published)
+        assert any(isinstance(msg, m.AgentStateChanged) and msg.reason == "missed" for msg in published)
+    finally:
+        await hang_up_all(ami, caller.leg, caller.waiting)
