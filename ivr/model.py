@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -22,6 +22,17 @@ Slot = Literal["asap", "next_business_day"]
 DEFAULT_LANGUAGE_KEYS: dict[str, Language] = {"1": "zh", "2": "en"}
 DEFAULT_SLOTS: dict[str, Slot] = {"1": "asap", "2": "next_business_day"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _text_keys(value: Any) -> Any:
+    """YAML reads ``{1: a}`` with an integer key: keys are digits as text."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return value
+
+
+T = TypeVar("T")
+DigitKeys = Annotated[dict[str, T], BeforeValidator(_text_keys)]
 
 
 class _Model(BaseModel):
@@ -66,6 +77,9 @@ class _NodeBase(_Model):
     """Reaching this node means the caller was served without an agent (for analytics)."""
 
     terminal: ClassVar[bool] = False
+    required_prompts: ClassVar[tuple[str, ...]] = ()
+    """Prompt fields that must be set (validation reports a missing one)."""
+    optional_prompts: ClassVar[tuple[str, ...]] = ()
 
     def targets(self) -> list[tuple[str, str | None]]:
         """``(field, node id)`` for each edge out of this node (``None``: an edge without a target)."""
@@ -73,7 +87,13 @@ class _NodeBase(_Model):
 
     def prompts(self) -> list[tuple[str, Prompt | None]]:
         """``(field, prompt)`` for each prompt this node plays (``None``: a required one is missing)."""
-        return []
+        found: list[tuple[str, Prompt | None]] = [
+            (name, getattr(self, name)) for name in self.required_prompts
+        ]
+        for name in self.optional_prompts:
+            if getattr(self, name) is not None:
+                found.append((name, getattr(self, name)))
+        return found
 
 
 class PlayNode(_NodeBase):
@@ -101,29 +121,17 @@ class _Asks(_NodeBase):
     on_fail: str | None = None
     """Where to go when the retries are used up (validation requires it)."""
 
-    def _ask_prompts(self) -> list[tuple[str, Prompt | None]]:
-        found: list[tuple[str, Prompt | None]] = [("prompt", self.prompt)]
-        if self.invalid_prompt is not None:
-            found.append(("invalid_prompt", self.invalid_prompt))
-        if self.timeout_prompt is not None:
-            found.append(("timeout_prompt", self.timeout_prompt))
-        return found
+    required_prompts: ClassVar[tuple[str, ...]] = ("prompt",)
+    optional_prompts: ClassVar[tuple[str, ...]] = ("invalid_prompt", "timeout_prompt")
 
 
 class MenuNode(_Asks):
     """One digit chooses an option; ``*`` repeats the prompt; ``0`` goes to ``agent`` when set."""
 
     type: Literal["menu"]
-    options: dict[str, str | None]
+    options: DigitKeys[str | None]
     agent: str | None = None
     """Node for ``0`` (an agent) when ``options`` has no ``0`` of its own."""
-
-    @field_validator("options", mode="before")
-    @classmethod
-    def _digit_keys(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(k): v for k, v in value.items()}
-        return value
 
     @field_validator("options")
     @classmethod
@@ -148,9 +156,6 @@ class MenuNode(_Asks):
             edges.append(("agent", self.agent))
         edges.append(("on_fail", self.on_fail))
         return edges
-
-    def prompts(self) -> list[tuple[str, Prompt | None]]:
-        return self._ask_prompts()
 
 
 class InputNode(_Asks):
@@ -186,9 +191,6 @@ class InputNode(_Asks):
 
     def targets(self) -> list[tuple[str, str | None]]:
         return [("next", self.next), ("on_fail", self.on_fail)]
-
-    def prompts(self) -> list[tuple[str, Prompt | None]]:
-        return self._ask_prompts()
 
 
 class LookupNode(_NodeBase):
@@ -342,22 +344,12 @@ class LanguageNode(_Asks):
     """Choose Mandarin or English by one digit; ``default`` when the retries run out."""
 
     type: Literal["language"]
-    options: dict[str, Language] = Field(default_factory=lambda: dict(DEFAULT_LANGUAGE_KEYS))
+    options: DigitKeys[Language] = Field(default_factory=lambda: dict(DEFAULT_LANGUAGE_KEYS))
     default: Language = "zh"
     next: str
 
-    @field_validator("options", mode="before")
-    @classmethod
-    def _digit_keys(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(k): v for k, v in value.items()}
-        return value
-
     def targets(self) -> list[tuple[str, str | None]]:
         return [("next", self.next)]
-
-    def prompts(self) -> list[tuple[str, Prompt | None]]:
-        return self._ask_prompts()
 
 
 class RouteNode(_NodeBase):
@@ -368,9 +360,7 @@ class RouteNode(_NodeBase):
     attributes: dict[str, str] = Field(default_factory=dict)
     prompt: OptionalPrompt = None
     terminal: ClassVar[bool] = True
-
-    def prompts(self) -> list[tuple[str, Prompt | None]]:
-        return [("prompt", self.prompt)] if self.prompt is not None else []
+    optional_prompts: ClassVar[tuple[str, ...]] = ("prompt",)
 
 
 class VoicemailNode(_NodeBase):
@@ -382,12 +372,8 @@ class VoicemailNode(_NodeBase):
     silence_seconds: int = Field(5, ge=1, le=30)
     thanks: OptionalPrompt = None
     terminal: ClassVar[bool] = True
-
-    def prompts(self) -> list[tuple[str, Prompt | None]]:
-        found: list[tuple[str, Prompt | None]] = [("prompt", self.prompt)]
-        if self.thanks is not None:
-            found.append(("thanks", self.thanks))
-        return found
+    required_prompts: ClassVar[tuple[str, ...]] = ("prompt",)
+    optional_prompts: ClassVar[tuple[str, ...]] = ("thanks",)
 
 
 class CallbackNode(_NodeBase):
@@ -398,30 +384,15 @@ class CallbackNode(_NodeBase):
     """Played with ``{callback.number:phone}`` available."""
     number_prompt: OptionalPrompt = None
     schedule_prompt: OptionalPrompt = None
-    slots: dict[str, Slot] = Field(default_factory=lambda: dict(DEFAULT_SLOTS))
+    slots: DigitKeys[Slot] = Field(default_factory=lambda: dict(DEFAULT_SLOTS))
     schedule: str = "default"
     """Schedule whose hours the ``next_business_day`` slot uses."""
     thanks: OptionalPrompt = None
     timeout: float = Field(5.0, gt=0, le=60)
     retries: int = Field(2, ge=0, le=5)
     terminal: ClassVar[bool] = True
-
-    @field_validator("slots", mode="before")
-    @classmethod
-    def _digit_keys(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(k): v for k, v in value.items()}
-        return value
-
-    def prompts(self) -> list[tuple[str, Prompt | None]]:
-        found: list[tuple[str, Prompt | None]] = [
-            ("confirm_prompt", self.confirm_prompt),
-            ("number_prompt", self.number_prompt),
-            ("schedule_prompt", self.schedule_prompt),
-        ]
-        if self.thanks is not None:
-            found.append(("thanks", self.thanks))
-        return found
+    required_prompts: ClassVar[tuple[str, ...]] = ("confirm_prompt", "number_prompt", "schedule_prompt")
+    optional_prompts: ClassVar[tuple[str, ...]] = ("thanks",)
 
 
 class SurveyNode(_NodeBase):
@@ -433,21 +404,15 @@ class SurveyNode(_NodeBase):
     timeout: float = Field(5.0, gt=0, le=60)
     retries: int = Field(1, ge=0, le=5)
     terminal: ClassVar[bool] = True
-
-    def prompts(self) -> list[tuple[str, Prompt | None]]:
-        found: list[tuple[str, Prompt | None]] = [("prompt", self.prompt)]
-        if self.thanks is not None:
-            found.append(("thanks", self.thanks))
-        return found
+    required_prompts: ClassVar[tuple[str, ...]] = ("prompt",)
+    optional_prompts: ClassVar[tuple[str, ...]] = ("thanks",)
 
 
 class HangupNode(_NodeBase):
     type: Literal["hangup"]
     prompt: OptionalPrompt = None
     terminal: ClassVar[bool] = True
-
-    def prompts(self) -> list[tuple[str, Prompt | None]]:
-        return [("prompt", self.prompt)] if self.prompt is not None else []
+    optional_prompts: ClassVar[tuple[str, ...]] = ("prompt",)
 
 
 Node = Annotated[
