@@ -38,6 +38,7 @@ from telephony.control import (
     hangup,
     originate,
 )
+from tests.telephony.ami.pbxtools import wait_until
 
 OUT = Path(__file__).resolve().parents[2] / "data" / "ami" / "bundled"
 DEADLINE = 40.0
@@ -101,14 +102,6 @@ def all_hung_up(events: list[dict[str, str]]) -> bool:
     return bool(created) and created <= gone
 
 
-async def poll(probe: Callable[[], object], what: str, deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while not probe():
-        if time.monotonic() > end:
-            raise AssertionError(f"{what} not seen within {deadline}s")
-        await asyncio.sleep(0.05)
-
-
 async def peer_of(ami: AmiClient, channel: str) -> str:
     end = time.monotonic() + DEADLINE
     while True:
@@ -134,7 +127,7 @@ class Log:
             found[:] = [e for e in self.events if e.get("Event") == name and where(e)]
             return bool(found)
 
-        await poll(probe, name)
+        await wait_until(probe, DEADLINE, name)
         return found[0]
 
 
@@ -306,7 +299,7 @@ async def play(ami: AmiClient, log: Log, name: str) -> tuple[list[dict[str, str]
     """Run scenario ``name`` and wait until every channel of its calls hung up; returns its events."""
     marks = Marks()
     await SCENARIOS[name](ami, log, marks)
-    await poll(lambda: all_hung_up(capture(log.events, marks)), f"the end of {name}", 90)
+    await wait_until(lambda: all_hung_up(capture(log.events, marks)), 90, f"the end of {name}")
     await asyncio.sleep(0.5)  # the last Bridge/Hangup events of the other halves
     return capture(log.events, marks), marks
 
