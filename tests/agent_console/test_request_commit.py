@@ -4,30 +4,16 @@ fails is an error response, not a 201 for data that was never stored. Seen over 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from agent_console.app import create_app
-from callcenter.platform import build_platform
-from config.settings import Settings
-from tests.agent_console.live_server import serve_in_thread
-from tests.fixtures.api import TEST_HASHER
+from tests.agent_console.conftest import LiveApi
 from tickets.db import unit_of_work
 from tickets.models import Customer
-from tickets.users.passwords import Passwords
-
-
-@pytest.fixture
-def live(api_settings: Settings) -> Iterator[tuple[str, Any]]:
-    """An app on the fixtures' database served by uvicorn, and its session factory."""
-    platform = build_platform(api_settings, passwords=Passwords(TEST_HASHER))
-    with serve_in_thread(create_app(platform)) as base:
-        yield base, platform.sessions
 
 
 def _mark(name: str) -> Callable[..., None]:
@@ -41,9 +27,9 @@ def _mark(name: str) -> Callable[..., None]:
 
 
 def test_given_a_slow_commit_when_a_201_arrives_then_the_row_is_already_stored(
-    live: tuple[str, Any], auth_headers: Callable[..., dict[str, str]]
+    live_api: LiveApi, auth_headers: Callable[..., dict[str, str]]
 ) -> None:
-    base, sessions = live
+    base, sessions = live_api.base, live_api.platform.sessions
     headers = auth_headers("agent")
     name = f"提交 probe {time.monotonic_ns()}"
 
@@ -66,9 +52,9 @@ def test_given_a_slow_commit_when_a_201_arrives_then_the_row_is_already_stored(
 
 
 def test_given_a_commit_that_fails_then_the_response_is_an_error_and_nothing_is_stored(
-    live: tuple[str, Any], auth_headers: Callable[..., dict[str, str]]
+    live_api: LiveApi, auth_headers: Callable[..., dict[str, str]]
 ) -> None:
-    base, sessions = live
+    base, sessions = live_api.base, live_api.platform.sessions
     headers = auth_headers("agent")
     name = f"never stored {time.monotonic_ns()}"
 

@@ -216,7 +216,7 @@ class _Seeder:
         end = min(self.now - timedelta(minutes=5), start + timedelta(days=self.rng.uniform(0.2, 5)))
         step = (end - start) / (len(path) + 1)
         at = start
-        worker = Actor(ticket.assignee, "agent") if ticket.assignee else actor
+        worker = Actor(ticket.assignee, "agent") if ticket.assignee else self._queue_worker(ticket, actor)
         for to in path:
             at += step
             if to is Status.ASSIGNED and not ticket.assignee:
@@ -236,6 +236,13 @@ class _Seeder:
         if target == "pending_customer" and self.rng.random() < 0.5:
             add_comment(self.session, actor=Actor("customer", "system"), ref=ticket.id, now=at + step / 2,
                         body="好的，我周末在家。OK, I am home at the weekend.")
+
+    def _queue_worker(self, ticket: Ticket, actor: Actor) -> Actor:
+        """Who takes an unassigned ticket: a member of its team (agents work their teams' queues)."""
+        team = self.rules.team(ticket.team)
+        if team is None or not team.members or actor.username in team.members:
+            return actor
+        return Actor(team.members[0], "agent")
 
     def _comment(self, to: Status) -> str | None:
         return {
@@ -294,7 +301,8 @@ def seed_demo(session: Session, *, now: datetime, rng_seed: int = DEFAULT_SEED, 
     tasks = create_follow_ups(session, now=now, rules=rules)
     for task in tasks[: len(tasks) * 2 // 3]:
         done = rng.random() < 0.85
-        complete_follow_up(session, actor=seeder.agent(), task_id=task.id, now=now, data=FollowUpComplete(
+        caller = Actor(task.assignee, "agent") if task.assignee else seeder.agent()
+        complete_follow_up(session, actor=caller, task_id=task.id, now=now, data=FollowUpComplete(
             outcome="客户对处理结果满意。The customer is happy with the result." if done
             else "两次未接通。No answer twice.",
             status="done" if done else "failed", satisfaction=rng.choice((3, 4, 5, 5)) if done else None,

@@ -99,7 +99,8 @@ def transition_ticket(ref: str, data: TransitionRequest, session: SessionDep, ac
     """Move the ticket along the workflow; 409 ``illegal-transition`` names from, to and the allowed moves."""
     ticket = service.transition_ticket(session, actor=actor, ref=ref, to=data.to, rules=rules,
                                        comment=data.comment, internal=data.internal,
-                                       assignee=data.assignee, notifier=notifier)
+                                       assignee=data.assignee, expected_version=data.version,
+                                       notifier=notifier)
     return _detail(ticket)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +12,8 @@ from tickets.actors import Actor
 from tickets.errors import Conflict, InvalidInput, NotFound
 from tickets.models import FollowUpTask, Interaction, Ticket, TicketComment, utcnow
 from tickets.ticketing import audit
-from tickets.ticketing.schemas import FollowUpComplete
+from tickets.ticketing.policy import check_follow_up
+from tickets.ticketing.schemas import FollowUpComplete, FollowUpPublic
 
 
 def list_follow_ups(session: Session, *, status: str | None = "pending", due_before: datetime | None = None,
@@ -34,9 +36,15 @@ def list_follow_ups(session: Session, *, status: str | None = "pending", due_bef
     return list(rows), int(total)
 
 
+def _public(task: FollowUpTask) -> dict[str, Any]:
+    return FollowUpPublic.model_validate(task).model_dump(mode="json")
+
+
 def get_follow_up(session: Session, *, task_id: int, for_update: bool = False) -> FollowUpTask:
     stmt = select(FollowUpTask).where(FollowUpTask.id == task_id)
-    task = session.scalars(stmt.with_for_update() if for_update else stmt).first()
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    task = session.scalars(stmt).first()
     if task is None:
         raise NotFound(f"no follow-up task {task_id}", error_id="no-such-follow-up",
                        details={"follow_up": task_id})
@@ -53,9 +61,15 @@ def complete_follow_up(session: Session, *, actor: Actor, task_id: int, data: Fo
     """
     now = now or utcnow()
     task = get_follow_up(session, task_id=task_id, for_update=True)
+    if data.version is not None and data.version != task.version:
+        raise Conflict(f"follow-up task {task_id} changed since version {data.version}",
+                       error_id="version-conflict",
+                       details={"expected_version": data.version, "version": task.version,
+                                "current": _public(task)})
     if task.status != "pending":
         raise Conflict(f"follow-up task {task_id} is already {task.status}", error_id="follow-up-closed",
-                       details={"status": task.status})
+                       details={"status": task.status, "current": _public(task)})
+    check_follow_up(actor, task_id=task.id, assignee=task.assignee)
     interaction = None
     if data.interaction_id is not None:
         interaction = session.get(Interaction, data.interaction_id)

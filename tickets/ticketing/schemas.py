@@ -99,6 +99,11 @@ class TicketCreate(_TicketFields, _CreateHead):
         return value
 
 
+Version = Annotated[int, Field(ge=1, le=2**31 - 1, description=(
+    "the version of the record the change was made from; another change since then is 409 "
+    "version-conflict with the current state"))]
+
+
 class TicketUpdate(_TicketFields):
     """A partial edit; only the fields present are changed (``null`` clears a field).
 
@@ -107,6 +112,7 @@ class TicketUpdate(_TicketFields):
 
     subject: Text500 | None = None
     severity: Severity | None = None
+    version: Version | None = None
 
 
 class TransitionRequest(_In):
@@ -114,6 +120,7 @@ class TransitionRequest(_In):
     comment: Annotated[str, Field(min_length=1, max_length=20_000)] | None = None
     internal: bool = False
     assignee: Name64 | None = None
+    version: Version | None = None
 
 
 class CommentCreate(_In):
@@ -127,6 +134,7 @@ class FollowUpComplete(_In):
     satisfaction: Annotated[int, Field(ge=1, le=5)] | None = None
     notes: Annotated[str, Field(max_length=5_000)] | None = None
     interaction_id: int | None = None  # the follow-up call, which gets the satisfaction as survey score
+    version: Version | None = None
 
 
 class _Out(BaseModel):
@@ -165,6 +173,7 @@ class TicketPublic(_Out):
     severity: str | None
     compensation: str | None
     compensation_amount: Decimal | None
+    version: int
 
 
 class CommentPublic(_Out):
@@ -211,6 +220,7 @@ class FollowUpPublic(_Out):
     notes: str | None
     completed_at: datetime | None
     created_at: datetime
+    version: int
 
 
 class FollowUpPage(BaseModel):

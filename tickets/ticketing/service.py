@@ -20,12 +20,19 @@ from tickets.actors import Actor
 from tickets.customers.lookup import survivor
 from tickets.errors import Conflict, InvalidInput, NotFound
 from tickets.models import Asset, Customer, Interaction, Ticket, TicketChange, TicketComment, utcnow
-from tickets.ticketing import audit
+from tickets.ticketing import audit, policy
 from tickets.ticketing.follow_ups import cancel_open_follow_ups
 from tickets.ticketing.notifier import TICKET_ASSIGNED, DbNotifier, Note, Notifier
-from tickets.ticketing.schemas import COMPLAINT_FIELDS, REPAIR_FIELDS, TicketCreate, TicketUpdate
+from tickets.ticketing.schemas import (
+    COMPLAINT_FIELDS,
+    REPAIR_FIELDS,
+    TicketCreate,
+    TicketPublic,
+    TicketUpdate,
+)
+from tickets.users.models import User
 from tickets.workflow.assignment import pick_member, route_for
-from tickets.workflow.domain import Outcome, TicketState, transition
+from tickets.workflow.domain import IllegalTransition, Outcome, TicketState, transition
 from tickets.workflow.priority import derive_priority
 from tickets.workflow.rules import WorkflowRules
 from tickets.workflow.sla import sla_due, sla_hours
@@ -58,8 +65,8 @@ def get_ticket(session: Session, *, ref: int | str, for_update: bool = False) ->
         stmt = stmt.where(Ticket.id == int(ref))
     else:
         stmt = stmt.where(Ticket.number == ref.upper())
-    if for_update:
-        stmt = stmt.with_for_update()
+    if for_update:  # PostgreSQL locks the row; the fresh values replace any loaded before
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     ticket = session.scalars(stmt).first()
     if ticket is None:
         raise NotFound(f"no ticket {ref!r}", error_id="no-such-ticket", details={"ticket": str(ref)})
@@ -88,6 +95,35 @@ def _check_asset(session: Session, asset_id: int | None, customer_id: int) -> No
     if asset is None or asset.customer_id != customer_id:
         raise InvalidInput(f"asset {asset_id} is not an asset of customer {customer_id}",
                            details={"field": "asset_id"})
+
+
+def current_state(ticket: Ticket) -> dict[str, Any]:
+    """The ticket as the API shows it (JSON-ready): what a refused competing change is told."""
+    return TicketPublic.model_validate(ticket).model_dump(mode="json")
+
+
+def check_version(ticket: Ticket, expected: int | None) -> None:
+    """Optimistic concurrency: a change made from version ``expected`` is refused (409
+    ``version-conflict`` with the current state) when another change came first."""
+    if expected is not None and expected != ticket.version:
+        raise Conflict(
+            f"{ticket.number} changed since version {expected} (now {ticket.version}); reload and retry",
+            error_id="version-conflict",
+            details={"expected_version": expected, "version": ticket.version,
+                     "current": current_state(ticket)},
+        )
+
+
+def _check_assignee(session: Session, rules: WorkflowRules, assignee: str | None) -> None:
+    """A ticket's assignee is an active user, or a member the workflow rules name in a team (whose
+    account may live elsewhere); anyone else would leave the ticket in nobody's queue."""
+    if assignee is None:
+        return
+    active = session.scalar(select(User.active).where(User.username == assignee))
+    if active or (active is None and any(assignee in t.members for t in rules.teams)):
+        return
+    raise InvalidInput(f"assignee {assignee!r} is no active user or team member",
+                       error_id="unknown-assignee", details={"field": "assignee"})
 
 
 def _check_team(rules: WorkflowRules, team: str | None) -> None:
@@ -145,6 +181,7 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketCreate, rules: 
     customer = _customer(session, data.customer_id)
     _check_asset(session, data.asset_id, customer.id)
     _check_team(rules, data.team)
+    _check_assignee(session, rules, data.assignee)
     tier = _tier(customer)
     priority = derive_priority(rules.priority, ticket_type=data.type, requested=data.priority,
                                severity=data.severity, tier=tier)
@@ -281,12 +318,21 @@ def _reopen_hours(rules: WorkflowRules, ticket: Ticket) -> float | None:
 
 def transition_ticket(session: Session, *, actor: Actor, ref: int | str, to: Status, rules: WorkflowRules,
                       comment: str | None = None, internal: bool = False, assignee: str | None = None,
-                      notifier: Notifier | None = None, now: datetime | None = None) -> Ticket:
-    """Move a ticket to ``to`` through the workflow (IllegalTransition → 409), audited."""
+                      expected_version: int | None = None, notifier: Notifier | None = None,
+                      now: datetime | None = None) -> Ticket:
+    """Move a ticket to ``to`` through the workflow (IllegalTransition → 409 with the current state),
+    audited; ``expected_version`` is the version the caller saw (409 ``version-conflict`` if stale)."""
     now = now or utcnow()
     ticket = get_ticket(session, ref=ref, for_update=True)
-    outcome = transition(_state(session, ticket), to, now=now, actor=_worker(actor), assignee=assignee,
-                         reopen_sla_hours=_reopen_hours(rules, ticket))
+    check_version(ticket, expected_version)
+    policy.check_change(actor, number=ticket.number, assignee=ticket.assignee, team=ticket.team, rules=rules)
+    _check_assignee(session, rules, assignee)
+    try:
+        outcome = transition(_state(session, ticket), to, now=now, actor=_worker(actor), assignee=assignee,
+                             reopen_sla_hours=_reopen_hours(rules, ticket))
+    except IllegalTransition as exc:
+        exc.details["current"] = current_state(ticket)
+        raise
     _apply(session, ticket, outcome, actor=actor, now=now, notifier=notifier or DbNotifier())
     if comment:
         session.add(TicketComment(ticket_id=ticket.id, author=actor.username, body=comment,
@@ -302,14 +348,19 @@ def _worker(actor: Actor) -> str | None:
 
 def update_ticket(session: Session, *, actor: Actor, ref: int | str, data: TicketUpdate,
                   rules: WorkflowRules, notifier: Notifier | None = None,
-                  now: datetime | None = None) -> Ticket:
+                  now: datetime | None = None, expected_version: int | None = None) -> Ticket:
     """Edit fields (audited). Setting an assignee on a new ticket assigns it; clearing the assignee of
     an assigned ticket returns it to its team's queue; a new priority moves the SLA due time."""
     now = now or utcnow()
     notifier = notifier or DbNotifier()
     ticket = get_ticket(session, ref=ref, for_update=True)
-    ticket_type = TicketType(ticket.type)
     values: dict[str, Any] = data.model_dump(exclude_unset=True)
+    expected = values.pop("version", None)
+    check_version(ticket, expected if expected is not None else expected_version)
+    policy.check_change(actor, number=ticket.number, assignee=ticket.assignee, team=ticket.team, rules=rules)
+    if "assignee" in values:
+        _check_assignee(session, rules, values["assignee"])
+    ticket_type = TicketType(ticket.type)
     for name in values:
         if name in REPAIR_FIELDS and ticket_type is not TicketType.REPAIR and values[name] is not None:
             raise InvalidInput(f"{name} is only for repair tickets", details={"field": name})
@@ -415,7 +466,8 @@ def add_comment(session: Session, *, actor: Actor, ref: int | str, body: str, in
                 now: datetime | None = None) -> TicketComment:
     """A comment; the first public comment by a person counts as the first response."""
     now = now or utcnow()
-    ticket = get_ticket(session, ref=ref)
+    # Locked (PostgreSQL) because the first response may be written on the ticket row.
+    ticket = get_ticket(session, ref=ref, for_update=not internal and actor.role != "system")
     comment = TicketComment(ticket_id=ticket.id, author=actor.username, body=body, internal=internal,
                             created_at=now)
     session.add(comment)

@@ -16,7 +16,7 @@ from tickets.workflow.rules import load_rules, parse_rules
 from tickets.workflow.vocab import Status
 
 RULES = load_rules()
-AGENT = Actor("agent_wang", "agent")
+AGENT = Actor("agent_wang", "supervisor")  # moves tickets of any assignee (authorization is tested elsewhere)
 
 
 def open_ticket(session, **fields) -> Ticket:

@@ -20,7 +20,7 @@ from tickets.workflow.rules import load_rules
 from tickets.workflow.vocab import Status
 
 RULES = load_rules()
-AGENT = Actor("agent_wang", "agent")
+AGENT = Actor("agent_wang", "supervisor")  # moves tickets of any assignee (authorization is tested elsewhere)
 
 
 def seed_tickets(session):

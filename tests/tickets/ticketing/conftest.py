@@ -25,7 +25,9 @@ def rules() -> WorkflowRules:
 
 @pytest.fixture
 def agent() -> Actor:
-    return Actor("agent_wang", "agent")
+    """The worker of the workflow tests: agent_wang with a supervisor's rights, so they may move any
+    ticket (who may change which ticket is tested on its own in test_tk_policy.py)."""
+    return Actor("agent_wang", "supervisor")
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def supervisor() -> Actor:
 class ActingClient(TestClient):
     """A TestClient whose requests come from ``actor`` (``None``: unauthenticated → 401)."""
 
-    actor: Actor | None = Actor("agent_wang", "agent")
+    actor: Actor | None = Actor("agent_wang", "supervisor")  # moves any ticket (see ``agent``)
 
     def act_as(self, actor: Actor | None) -> ActingClient:
         self.actor = actor

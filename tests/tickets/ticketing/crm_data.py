@@ -37,3 +37,13 @@ def make_interaction(session: Session, customer: Customer | None, *, started_at:
     session.add(interaction)
     session.flush()
     return interaction
+
+
+def make_agent(session: Session, username: str, *, role: str = "agent", active: bool = True) -> str:
+    """A user row (tickets are assigned to active users only); returns the username."""
+    from tickets.users.models import User
+
+    session.add(User(username=username, display_name=username, role=role, password_hash="-",
+                     active=active))
+    session.flush()
+    return username

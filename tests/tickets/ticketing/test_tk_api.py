@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from tests.tickets.ticketing.crm_data import T0, make_asset, make_customer, make_interaction
+from tests.tickets.ticketing.crm_data import T0, make_agent, make_asset, make_customer, make_interaction
 from tickets.actors import Actor
 from tickets.models import FollowUpTask, utcnow
 
@@ -71,7 +71,7 @@ def test_ticket_round_trip_create_get_patch_transition_comment_history(tk_client
     r = tk_client.post(f"/api/tickets/{number}/transitions", json={"to": "nowhere"})
     assert r.status_code == 422
 
-    tk_client.act_as(Actor("agent_zhao", "agent"))
+    tk_client.act_as(Actor(created["assignee"], "agent"))  # the assignee works their own ticket
     r = tk_client.post(f"/api/tickets/{created['id']}/transitions",
                        json={"to": "in_progress", "comment": "on my way"})
     assert r.status_code == 200 and r.json()["status"] == "in_progress"
@@ -115,7 +115,7 @@ def test_list_with_filters_and_pagination(tk_client, db_session):
 
 def test_link_interaction_and_notifications(tk_client, db_session):
     customer = make_customer(db_session)
-    liu = f"agent_liu_{uuid.uuid4().hex[:8]}"
+    liu = make_agent(db_session, f"agent_liu_{uuid.uuid4().hex[:8]}")
     r = tk_client.post("/api/tickets", json={"type": "inquiry", "customer_id": customer.id, "subject": "x",
                                              "assignee": liu})
     ticket_id = r.json()["id"]

@@ -9,7 +9,7 @@ from tickets.models import Customer, Ticket
 
 
 def test_tickets_through_the_app_with_real_auth(api_client, auth_headers):
-    agent = auth_headers("agent")
+    agent = auth_headers("supervisor")  # the complaints team's ticket: a supervisor moves it
     assert api_client.get("/api/tickets").status_code == 401
     r = api_client.post("/api/customers", json={"display_name": "赵六"}, headers=agent)
     assert r.status_code == 201, r.text

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from tests.tickets.ticketing.crm_data import make_customer
+from tests.tickets.ticketing.crm_data import make_agent, make_customer
 from tickets.actors import Actor
 from tickets.db import create_engine, session_factory, unit_of_work
 from tickets.models import Customer, Ticket
 from tickets.ticketing import service
 from tickets.ticketing.schemas import TicketCreate
+from tickets.users.models import User
 
 
 def test_concurrent_creates_get_distinct_numbers(db_url, rules):
@@ -20,6 +21,8 @@ def test_concurrent_creates_get_distinct_numbers(db_url, rules):
     factory = session_factory(engine)
     with unit_of_work(factory) as session:
         customer_id = make_customer(session, name="并发 probe").id
+        if session.scalar(select(User.id).where(User.username == "concurrency_probe")) is None:
+            make_agent(session, "concurrency_probe")
     kinds = ["inquiry", "repair", "complaint"]
 
     def create(i: int) -> str:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.tickets.ticketing.crm_data import T0, make_asset, make_customer, make_interaction
+from tests.tickets.ticketing.crm_data import T0, make_agent, make_asset, make_customer, make_interaction
 from tickets.actors import Actor
 from tickets.errors import Conflict, InvalidInput, NotFound
 from tickets.models import FollowUpTask, Notification, TicketComment
@@ -204,7 +204,7 @@ def test_update_audits_each_field_and_priority_moves_the_sla(db_session, agent, 
 
 
 def test_assignee_edits_drive_the_status(db_session, agent, rules):
-    zhao = f"agent_zhao_{uuid.uuid4().hex[:8]}"
+    zhao = make_agent(db_session, f"agent_zhao_{uuid.uuid4().hex[:8]}")
     customer = make_customer(db_session)
     ticket = create(db_session, agent, rules, type="repair", customer_id=customer.id, subject="install",
                     category="installation")
@@ -305,7 +305,7 @@ def test_reopen_cancels_pending_follow_ups(db_session, agent, rules):
 
 def test_notifications_are_private_and_marked_read(db_session, agent, rules):
     customer = make_customer(db_session)
-    liu = Actor(f"agent_liu_{uuid.uuid4().hex[:8]}", "agent")
+    liu = Actor(make_agent(db_session, f"agent_liu_{uuid.uuid4().hex[:8]}"), "agent")
     create(db_session, agent, rules, type="inquiry", customer_id=customer.id, subject="a",
            assignee=liu.username)
     create(db_session, agent, rules, type="inquiry", customer_id=customer.id, subject="b",
