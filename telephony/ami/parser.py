@@ -81,25 +81,30 @@ def parse_frames(buf: bytes, *, max_line: int = MAX_LINE) -> tuple[list[Message]
 
 
 def _split(buf: bytes) -> tuple[list[str], str, bytes] | None:
-    """The complete frames of ``buf`` (decoded), their line break, and the raw unfinished rest."""
-    lf = buf.count(b"\n")
-    if not lf:
-        return None
-    crlf = buf.count(b"\r\n")
-    if crlf == lf or not crlf:  # one line ending throughout (the usual case): split as it is
-        nl, blank_b = ("\r\n", b"\r\n\r\n") if crlf else ("\n", b"\n\n")
-        cut = buf.rfind(blank_b)
+    """The complete frames of ``buf`` (decoded), their line break, and the raw unfinished rest.
+
+    With CRLF in the read, frames are split at CRLF blank lines; a frame holding LF-only line
+    breaks is split further by ``_parse`` (rare, so the common read pays nothing for it). Only when
+    the unfinished rest holds an LF-style blank line is the read normalised to LF as a whole.
+    """
+    if b"\r\n" in buf:
+        cut = buf.rfind(b"\r\n\r\n")
+        tail = buf[cut + 4 :] if cut >= 0 else buf
+        if b"\n\n" not in tail and b"\n\r\n" not in tail:
+            if cut < 0:
+                return None
+            nl, blank_b, complete, rest = "\r\n", b"\r\n\r\n", buf[:cut], tail
+        else:  # an LF-ended frame after the last CRLF blank line: normalise a copy
+            lf_at, crlf_at = buf.rfind(b"\n\n"), buf.rfind(b"\n\r\n")
+            # the last blank line; last_nl is the "\n" ending the line before it
+            last_nl, end = (lf_at, lf_at + 2) if lf_at > crlf_at else (crlf_at, crlf_at + 3)
+            nl, blank_b = "\n", b"\n\n"
+            complete, rest = buf[: last_nl + 1].replace(b"\r\n", b"\n")[:-1], buf[end:]
+    else:  # LF only (a lone CR is an ordinary character)
+        cut = buf.rfind(b"\n\n")
         if cut < 0:
             return None
-        complete, rest = buf[:cut], buf[cut + len(blank_b) :]
-    else:  # mixed: normalise a copy to LF; the rest stays as received
-        lf_at, crlf_at = buf.rfind(b"\n\n"), buf.rfind(b"\n\r\n")
-        if lf_at < 0 and crlf_at < 0:
-            return None
-        # the last blank line; last_nl is the "\n" ending the line before it
-        last_nl, end = (lf_at, lf_at + 2) if lf_at > crlf_at else (crlf_at, crlf_at + 3)
-        nl, blank_b = "\n", b"\n\n"
-        complete, rest = buf[: last_nl + 1].replace(b"\r\n", b"\n")[:-1], buf[end:]
+        nl, blank_b, complete, rest = "\n", b"\n\n", buf[:cut], buf[cut + 2 :]
     blank = nl + nl
     try:
         frames = complete.decode("utf-8").split(blank)
@@ -122,45 +127,70 @@ def _parse(
     if split is None:
         return messages, buf, follows
     frames, nl, rest = split
+    crlf = nl == "\r\n"
     append = messages.append
     for frame in frames:
-        if follows is not None:
-            if not frame.lstrip("\r\n").startswith(_STARTS):
-                follows.add(frame)
-                if END_COMMAND in frame:
-                    append(follows.message())
-                    follows = None
-                elif follows.size > max_frame:
-                    log.warning("AMI: a 'Response: Follows' body passed %d bytes; delivered as is", max_frame)
-                    append(follows.message())
-                    follows = None
+        if follows is None:
+            if frame.startswith("Event: "):
+                kind: str | None = EVENT
+            elif frame.startswith("Response: ") and not frame.startswith(_FOLLOWS):
+                kind = RESPONSE
+            else:
+                kind = None
+            if kind is not None and len(frame) <= max_line:
+                lines = frame.count("\n")
+                if frame.count(": ") == lines + 1 and (not crlf or frame.count("\r\n") == lines):
+                    append(Message(kind, None, None, frame, nl))
+                    continue
+        if crlf and frame.count("\n") != frame.count("\r\n"):  # LF-only breaks in a CRLF read
+            normal = frame.replace("\r\n", "\n")
+            if "\n\n" in normal:  # LF blank lines: several frames
+                for part in normal.split("\n\n"):
+                    follows = _frame(part, "\n", messages, follows, max_line, max_frame)
                 continue
-            log.warning(
-                "AMI: a 'Response: Follows' without %s was ended by the next message: %s",
-                END_COMMAND,
-                _preview(follows.frames[0]),
-            )
-            append(follows.message())
-            follows = None
-        if not frame:
-            continue
-        if frame.startswith("Event: "):
-            kind: str | None = EVENT
-        elif frame.startswith("Response: ") and not frame.startswith(_FOLLOWS):
-            kind = RESPONSE
-        else:
-            kind = None
-        # Fast path: every line holds exactly one ": " (so lookups in the text are exact).
-        if kind is not None and len(frame) <= max_line and frame.count(": ") == frame.count("\n") + 1:
-            append(Message(kind, None, None, frame, nl))
-            continue
-        if frame.startswith(_FOLLOWS) and END_COMMAND not in frame:
-            follows = _Follows(frame)
-            continue
-        parsed = _parse_careful(frame, max_line)
-        if parsed is not None:
-            append(parsed)
+        follows = _frame(frame, nl, messages, follows, max_line, max_frame)
     return messages, rest, follows
+
+
+def _frame(
+    frame: str, nl: str, messages: list[Message], follows: _Follows | None, max_line: int, max_frame: int
+) -> _Follows | None:
+    """One frame off the fast path (or inside a Follows body); returns the Follows state after it."""
+    if follows is not None:
+        if not frame.lstrip("\r\n").startswith(_STARTS):
+            follows.add(frame)
+            if END_COMMAND in frame:
+                messages.append(follows.message())
+                return None
+            if follows.size > max_frame:
+                log.warning("AMI: a 'Response: Follows' body passed %d bytes; delivered as is", max_frame)
+                messages.append(follows.message())
+                return None
+            return follows
+        log.warning(
+            "AMI: a 'Response: Follows' without %s was ended by the next message: %s",
+            END_COMMAND,
+            _preview(follows.frames[0]),
+        )
+        messages.append(follows.message())
+    if not frame:
+        return None
+    if frame.startswith("Event: "):
+        kind: str | None = EVENT
+    elif frame.startswith("Response: ") and not frame.startswith(_FOLLOWS):
+        kind = RESPONSE
+    else:
+        kind = None
+    if kind is not None and len(frame) <= max_line and frame.count(": ") == frame.count("\n") + 1:
+        if nl == "\n" or frame.count("\r\n") == frame.count("\n"):
+            messages.append(Message(kind, None, None, frame, nl))
+            return None
+    if frame.startswith(_FOLLOWS) and END_COMMAND not in frame:
+        return _Follows(frame)
+    parsed = _parse_careful(frame, max_line)
+    if parsed is not None:
+        messages.append(parsed)
+    return None
 
 
 def _decode(raw: bytes) -> str:
