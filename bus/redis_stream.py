@@ -108,9 +108,13 @@ class RedisBus(BusBase):
         self._wake_writer = asyncio.Event()
         self._flushed = asyncio.Event()
         self._position: bytes | None = None
+        self._positioned = asyncio.Event()
+        """Set once the reader knows where it starts: the writer waits for it, so that this bus's
+        own subscribers see its first messages even when it started while Redis was down."""
         self._seqs: OrderedDict[str, int] = OrderedDict({self.publisher: 0})
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
+        self._stopping = False
         self._connected = False
         self._down_since: float | None = None
         self._unknown_logged: set[str] = set()
@@ -132,6 +136,7 @@ class RedisBus(BusBase):
             raise BusClosed("cannot start a closed bus")
         with contextlib.suppress(RedisError, OSError):
             self._position = await self._tail()
+            self._positioned.set()
             self._up()
         self._tasks = [
             asyncio.create_task(self._write_loop(), name=f"bus-writer:{self.stream}"),
@@ -149,11 +154,9 @@ class RedisBus(BusBase):
         if self._outbound:
             log.warning("bus %s closed with %d message(s) not written to Redis",
                         self.stream, len(self._outbound))
+        self._stopping = True
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await _stop(task)
         self._fanout.finish()
         await self._redis.aclose()
 
@@ -184,6 +187,7 @@ class RedisBus(BusBase):
 
     async def _write_loop(self) -> None:
         failures = 0
+        await self._positioned.wait()
         while True:
             if not self._outbound:
                 self._flushed.set()
@@ -220,10 +224,11 @@ class RedisBus(BusBase):
 
     async def _read_loop(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 if self._position is None:
                     self._position = await self._tail()
+                    self._positioned.set()
                 reply: Any = await self._redis.xread({self.stream: self._position}, count=self.batch,
                                                 block=self.block_ms)
             except (RedisError, OSError) as exc:
@@ -275,7 +280,7 @@ class RedisBus(BusBase):
             return
         except DecodeError as exc:
             self._counts["skipped_malformed"] += 1
-            log.warning("bus %s: skipped a malformed %s: %s", self.stream, name, exc)
+            log.warning("bus %s: skipped a malformed message: %s", self.stream, exc)
             return
         self._fanout.deliver(message)
 
@@ -298,3 +303,11 @@ class RedisBus(BusBase):
     def transport_stats(self) -> RedisStats:
         return RedisStats(connected=self._connected, outbound_queued=len(self._outbound), **self._counts)
 
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` until it ends: redis-py can swallow one cancellation (while connecting)."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.05)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("bus task %s failed", task.get_name(), exc_info=task.exception())
