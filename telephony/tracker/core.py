@@ -1,7 +1,8 @@
 """The call tracker: AMI events in, call facts and domain events out. Pure: no I/O, no clock.
 
 Calls are keyed by Linkedid, channels by Uniqueid. ``feed(event)`` updates the state and returns
-the domain events it caused (``CallStarted``, ``CallAnswered``, ``CallBridged``, ``CallEnded``);
+the domain events it caused (``CallStarted``, ``CallerIdChanged``, ``CallAnswered``, ``CallBridged``,
+``CallQueued``, ``CallEnded``);
 subscribers registered with ``subscribe`` receive them too.
 
 After a reconnect, ``mark()`` then ``resync(snapshot)`` with the ``CoreShowChannel`` items of a
@@ -10,9 +11,23 @@ mark) are dropped, and calls left without channels end with ``reason="resync"``;
 snapshot that the tracker does not know start with ``resynced=True``; nothing is duplicated, and
 channels that hung up since the mark stay ended.
 
-Answered means: a channel other than the caller's own (or the other half of the caller's Local
-channel) reached the Up state, i.e. someone picked up. The caller's channel going Up only because the
-PBX answered it (IVR, queue) does not count.
+Legs and answers: the tracker follows who talks to whom. A *party* is an Up channel: non-Local, or a
+Local half whose other half runs dialplan of its own: never entered a bridge, never dialled nor was
+dialled (``DialBegin``, also an Originate's; or seen running Dial/Queue) and is not the call's first
+channel. Such a half stands for what its other half runs (a simulated phone, a simulated caller).
+Two parties are connected when they share a bridge (not a holding bridge), directly or through
+Local pairs whose both halves are bridged. Each connection is a leg (``CallLeg``); a pair that
+reconnects before either party talked to someone else continues its leg (Local optimisation, hold).
+
+A call is answered when its first leg opens, by the party of that leg that is not the caller's side
+(for calls placed by the PBX itself, e.g. click-to-dial, the party that went Up first). A channel
+that merely went Up (an IVR answering the caller, a phone answering a Local leg whose dialplan then
+never connects it, e.g. an acceptance prompt refused) does not answer the call.
+
+A transfer that gives a channel another Linkedid moves it to that call; the call it left, once its
+last channel is gone, ends with ``reason="merged"`` and ``merged_into`` (its legs are added to the
+surviving call). Every call ends exactly once: ids of recently ended calls are remembered, and a
+late channel or move into one of them is ignored. See docs/ami.md for how each case is recognised.
 """
 
 from __future__ import annotations
@@ -46,6 +61,8 @@ Event = Mapping[str, str]
 _RECENTLY_ENDED = 10_000
 _HOLDING = "holding_bridge"
 """Bridge technology whose members do not hear each other (parking, BridgeWait)."""
+_DIALLING = frozenset({"Dial", "Queue"})
+"""Applications that bridge their channel to the one they call: such a channel is a link."""
 _RESTRICTED = 0x20
 _PRESENTATION = 0x60
 
@@ -694,6 +711,8 @@ def _apply(channel: ChannelState, event: Event, at: float | None) -> None:
         if channel.state == STATE_UP and not channel.answered:
             channel.answered = True
             channel.up_at = at
+    if get("Application") in _DIALLING:
+        channel.dialled = True  # Newexten / CoreShowChannel: it runs Dial or Queue (a link)
     pres = get("CID-CallingPres")
     if pres:
         digits = pres.split(" ", 1)[0]
