@@ -144,3 +144,18 @@ def test_a_restricted_presentation_is_carried_on_the_party() -> None:
     assert out[0].caller.restricted is False  # type: ignore[union-attr]
     ended = out[-1]
     assert isinstance(ended, CallEnded) and ended.caller.restricted and ended.caller.number == "100"
+
+
+def test_after_a_resync_a_local_half_whose_other_half_still_dials_is_no_party() -> None:
+    """The snapshot has no DialBegin: the other half's Application (Dial) tells it is a link."""
+    tracker = CallTracker()
+    tracker.mark()
+    leg1, leg2 = "Local/300@fwd-00000001;1", "Local/300@fwd-00000001;2"
+    snapshot = [
+        chan("CoreShowChannel", "c", "PJSIP/100-1", "c", 6, BridgeId="b", Application="Dial"),
+        chan("CoreShowChannel", "l1", leg1, "c", 6, BridgeId="b", Application="AppDial"),
+        chan("CoreShowChannel", "l2", leg2, "c", 6, BridgeId="", Application="Dial"),
+    ]
+    tracker.resync(snapshot, now=1.0)
+    view = tracker.call("c")
+    assert view is not None and view.legs == () and not view.answered
