@@ -1,6 +1,7 @@
 """Event bus benchmark: one publisher, many subscribers, in-process and over Redis, same run.
 
-    python bench/bus.py [--subscribers 500] [--messages 2000] [--latency-messages 500] [--redis-url URL]
+    python bench/bus.py [--subscribers 500] [--messages 2000] [--latency-messages 500]
+                        [--latency-rate 200] [--redis-url URL]
 
 For each transport (``InProcessBus``; ``RedisBus`` with the publisher and the subscribers on two
 buses sharing a scratch stream, as two processes would, deleted at the end):
@@ -9,10 +10,10 @@ buses sharing a scratch stream, as two processes would, deleted at the end):
    its own; the publisher publishes ``--messages`` messages in bursts of 100, yielding to the loop
    between bursts; timed until every subscriber has every message. ``*_msgs_per_s`` = messages /
    seconds; ``*_deliveries_per_s`` = that times the subscribers.
-2. Latency: ``--latency-messages`` messages published at a steady rate, half the throughput just
-   measured (``*_latency_rate``); each carries its publish time (``time.perf_counter``, one process)
-   and each subscriber records the delay to its ``get()``: ``*_p50_ms``, ``*_p99_ms`` over every
-   delivery.
+2. Latency: ``--latency-messages`` messages published at one steady rate for both transports
+   (``--latency-rate``, default 200 messages/s, 100,000 deliveries/s to 500 subscribers); each
+   carries its publish time (``time.perf_counter``, one process) and each subscriber records the
+   delay to its ``get()`` returning it: ``*_p50_ms``, ``*_p99_ms`` over every delivery.
 
 Every subscriber must get every message in order (checked; a lost or reordered message fails the
 run). Prints one JSON line.
@@ -97,8 +98,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure(pub: Any, sub_bus: BusBase, subscribers: int, messages: int, latency_messages: int,
-                  within: float) -> dict[str, float]:
+async def measure(pub: Any, sub_bus: BusBase, args: argparse.Namespace) -> dict[str, float]:
+    subscribers, messages, latency_messages = args.subscribers, args.messages, args.latency_messages
     subs = [sub_bus.subscribe(f"bench{i}", Tick, maxsize=messages + latency_messages + 10)
             for i in range(subscribers)]
     probe = Probe(subs, {1: messages, 2: latency_messages})
@@ -108,25 +109,24 @@ async def measure(pub: Any, sub_bus: BusBase, subscribers: int, messages: int, l
         pub.publish(Tick(1, n, time.perf_counter()))
         if n % BURST == BURST - 1:
             await asyncio.sleep(0)
-    await probe.wait(1, within)
+    await probe.wait(1, args.timeout)
     elapsed = time.perf_counter() - started
     rate = messages / elapsed
 
-    paced = max(1.0, rate / 2)
+    paced = args.latency_rate
     t0 = time.perf_counter()
     for n in range(latency_messages):
         due = t0 + n / paced
         now = time.perf_counter()
         await asyncio.sleep(max(0.0, due - now))
         pub.publish(Tick(2, n, time.perf_counter()))
-    await probe.wait(2, within)
+    await probe.wait(2, args.timeout)
     for sub in subs:
         sub.close()
     await asyncio.gather(*probe.tasks)
     return {
         "msgs_per_s": round(rate, 1),
         "deliveries_per_s": round(rate * subscribers, 1),
-        "latency_rate": round(paced, 1),
         "p50_ms": round(statistics.median(probe.delays) * 1000, 3),
         "p99_ms": round(percentile(probe.delays, 0.99) * 1000, 3),
     }
@@ -134,9 +134,9 @@ async def measure(pub: Any, sub_bus: BusBase, subscribers: int, messages: int, l
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"bench": "bus", "subscribers": args.subscribers, "messages": args.messages,
-                              "latency_messages": args.latency_messages}
+                              "latency_messages": args.latency_messages, "latency_rate": args.latency_rate}
     bus = InProcessBus()
-    figures = await measure(bus, bus, args.subscribers, args.messages, args.latency_messages, args.timeout)
+    figures = await measure(bus, bus, args)
     await bus.close()
     result.update({f"inproc_{k}": v for k, v in figures.items()})
 
@@ -147,8 +147,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         await pub.start()
         await sub.start()
-        figures = await measure(pub, sub, args.subscribers, args.messages, args.latency_messages,
-                                args.timeout)
+        figures = await measure(pub, sub, args)
         stats = sub.transport_stats()
         if stats.gaps or stats.skipped_malformed or stats.skipped_unknown:
             raise AssertionError(f"the Redis reader lost or skipped messages: {stats}")
@@ -168,6 +167,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=500)
     parser.add_argument("--messages", type=int, default=2000, help="throughput phase")
     parser.add_argument("--latency-messages", type=int, default=500, help="paced latency phase")
+    parser.add_argument("--latency-rate", type=float, default=200.0, help="messages/s in the latency phase")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase before failing")
     args = parser.parse_args()

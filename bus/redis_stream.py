@@ -37,6 +37,8 @@ from bus.errors import BusClosed, DecodeError, UnknownMessageType
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+YIELD_EVERY = 20
+"""Entries the reader fans out before letting other tasks run (the AMI reader, the subscribers)."""
 KNOWN_PUBLISHERS = 4096
 """Publishers whose last sequence number a reader remembers (least recently heard forgotten first)."""
 
@@ -239,9 +241,11 @@ class RedisBus(BusBase):
             failures = 0
             self._up()
             for _key, entries in reply:  # RESP2: [[stream, [(id, fields), ...]]]
-                for entry_id, fields in entries:
+                for i, (entry_id, fields) in enumerate(entries, 1):
                     self._position = bytes(entry_id)
                     self._receive(fields)
+                    if i % YIELD_EVERY == 0:  # a batch times many subscribers: let the loop breathe
+                        await asyncio.sleep(0)
 
     def _receive(self, fields: dict[Any, Any]) -> None:
         try:
