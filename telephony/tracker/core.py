@@ -279,6 +279,10 @@ class CallTracker:
                 position: int | None = int(event.get("Position", ""))
             except ValueError:
                 position = None
+            call = self._calls.get(channel.call_id)
+            if call is None:
+                return  # a straggler of an ended call
+            self._announce(call, at, out)
             out.append(CallQueued(channel.call_id, at, queue, position))
 
     def _on_dtmf(self, event: Event, at: float | None, out: list[CallEvent]) -> None:
@@ -523,7 +527,7 @@ class CallTracker:
                 pairs.setdefault(frozenset((party.uniqueid, other.uniqueid)), (party, other))
         for key, leg in list(self._legs.items()):
             if key not in pairs and (leg.a.uniqueid in check or leg.b.uniqueid in check):
-                leg.end = at
+                leg.close(at)
                 del self._legs[key]
         for key, (one, two) in pairs.items():
             if key not in self._legs:
@@ -647,7 +651,7 @@ class CallTracker:
         final = legs[-1] if legs else None
         for leg in legs:
             if leg.end is None and not (leg.a.live and leg.b.live):
-                leg.end = at
+                leg.close(at)
         return CallEnded(
             call_id=call.call_id,
             at=at,

@@ -72,6 +72,11 @@ class LegState:
     start: float | None
     end: float | None = None
 
+    def close(self, at: float | None) -> None:
+        """End the leg at ``at``, never before it started (events of two channels may arrive out of
+        the order of their timestamps)."""
+        self.end = self.start if at is not None and self.start is not None and at < self.start else at
+
     def key(self) -> frozenset[str]:
         return frozenset((self.a.uniqueid, self.b.uniqueid))
 

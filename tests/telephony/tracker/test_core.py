@@ -242,7 +242,8 @@ def test_given_a_caller_joins_an_app_queue_then_call_queued_names_queue_and_posi
         )
     )
     assert [(e.queue, e.position) for e in out if isinstance(e, CallQueued)] == [("fallback", 2)]
-    assert isinstance(out[0], CallQueued) and out[0].call_id == "7.1"
+    assert isinstance(out[0], CallStarted)  # never a CallQueued before its call started
+    assert isinstance(out[1], CallQueued) and out[1].call_id == "7.1"
     assert tracker.feed(chan("QueueCallerJoin", "9.9", "PJSIP/x-1", "", 6, Queue="q")) == []
 
 

@@ -2,9 +2,9 @@
 
 AMI keeps the events of one channel in order; across channels the order seen by a client can differ
 (several PBX threads publish at once), and a reconnecting client may be handed an event twice. So the
-recorded logs are replayed with their per-channel streams interleaved at random and events
-duplicated at random; the tracker must still start and end each call once, in that order, with
-nothing left live.
+recorded logs (cacofonisk and our bundled-PBX recordings) are replayed with their per-channel
+streams interleaved at random and events duplicated at random; the tracker must still start and end
+each call once, in that order, with nothing left live.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 
 from telephony.tracker import CallEnded, CallEvent, CallStarted, CallTracker
 
-FIXTURES = Path(__file__).resolve().parents[2] / "data" / "ami" / "cacofonisk"
+DATA = Path(__file__).resolve().parents[2] / "data" / "ami"
 LOGS = {
-    str(path.relative_to(FIXTURES)): json.loads(path.read_text(encoding="utf-8"))
-    for path in sorted(FIXTURES.glob("*/*.json"))
+    str(path.relative_to(DATA)): json.loads(path.read_text(encoding="utf-8"))
+    for path in sorted([*DATA.glob("cacofonisk/*/*.json"), *DATA.glob("bundled/*.json")])
 }
+"""The cacofonisk logs and our bundled-PBX recordings (transfers, pickups)."""
 
 
 def shuffled(events: list[dict[str, str]], rng: random.Random) -> list[dict[str, str]]:
