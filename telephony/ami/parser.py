@@ -130,16 +130,17 @@ def _parse(
     crlf = nl == "\r\n"
     append = messages.append
     for frame in frames:
-        if follows is None:
+        # Fast path: every line holds one ": " and ends in ``nl`` (so lookups in the text are exact).
+        if follows is None and len(frame) <= max_line:
             if frame.startswith("Event: "):
                 kind: str | None = EVENT
             elif frame.startswith("Response: ") and not frame.startswith(_FOLLOWS):
                 kind = RESPONSE
             else:
                 kind = None
-            if kind is not None and len(frame) <= max_line:
+            if kind is not None:
                 lines = frame.count("\n")
-                if frame.count(": ") == lines + 1 and (not crlf or frame.count("\r\n") == lines):
+                if frame.count(": ") == lines + 1 and (frame.count("\r\n") == lines if crlf else True):
                     append(Message(kind, None, None, frame, nl))
                     continue
         if crlf and frame.count("\n") != frame.count("\r\n"):  # LF-only breaks in a CRLF read

@@ -20,6 +20,7 @@ from telephony.ami import (
     ConnectionLost,
     Message,
     NotConnected,
+    format_action,
 )
 
 from .fake_peer import FakeAmi, PeerConnection
@@ -131,7 +132,7 @@ async def test_repeated_header_values_are_sent_once_each_and_line_breaks_refused
     peer: FakeAmi, client: AmiClient
 ) -> None:
     peer.handlers["setvars"] = lambda conn, action: conn.reply(action, ("Got", action["variable"]))
-    data = client_module.format_action("SetVars", {"Variable": ["A=1", "B=2"]}, "x-1")
+    data = format_action("SetVars", {"Variable": ["A=1", "B=2"]}, "x-1")
     assert data == b"Action: SetVars\r\nActionID: x-1\r\nVariable: A=1\r\nVariable: B=2\r\n\r\n"
     result = await client.send_action("SetVars", Variable=["A=1", "B=2"])
     assert result.response["Got"] == "B=2"  # the peer's dict kept the last of the two headers
@@ -331,6 +332,21 @@ async def test_malformed_traffic_is_skipped_and_the_link_survives(peer: FakeAmi,
     assert "Big" not in names
     assert (await client.ping()).success
     assert client.generation == 1
+
+
+async def test_a_stray_follows_never_closed_does_not_hold_back_the_ping_reply(peer: FakeAmi) -> None:
+    ami = make_client(peer, action_timeout=1)
+    await ami.connect()
+    try:
+        names: list[str] = []
+        ami.subscribe("*", lambda e: names.append(e.name))
+        peer.current.send_raw(b"Response: Follows\r\nActionID: nobody\r\nhalf an output\r\n\r\n")
+        assert (await ami.ping()).success  # before: held until 256 KiB arrived, ActionTimeout
+        peer.current.send([("Event", "Newchannel"), ("Uniqueid", "1.1")])
+        await wait_until(lambda: "Newchannel" in names)
+        assert ami.generation == 1
+    finally:
+        await ami.close()
 
 
 async def test_a_failing_raw_listener_is_logged_and_the_link_survives(
