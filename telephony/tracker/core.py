@@ -193,15 +193,15 @@ class CallTracker:
     def call_of_extension(self, extension: str) -> CallView | None:
         """The current call of an agent extension (``PJSIP/4101-…``, ``Local/4101@agent-phones-…``):
         the one in which it talks now, else the newest call with one of its channels."""
-        best: ChannelState | None = None
-        for channel in self._channels.values():
-            if agent_extension(channel.name) != extension or channel.call_id not in self._calls:
-                continue
-            talking = channel.uniqueid in self._latest_leg and self._latest_leg[channel.uniqueid].end is None
-            rank = (talking, channel.seq)
-            if best is None or rank > (self._talking(best), best.seq):
-                best = channel
-        return None if best is None else self.call(best.call_id)
+        mine = [
+            c
+            for c in self._channels.values()
+            if c.call_id in self._calls and agent_extension(c.name) == extension
+        ]
+        if not mine:
+            return None
+        best = max(mine, key=lambda c: (self._talking(c), c.seq))
+        return self.call(best.call_id)
 
     # -- event handlers --------------------------------------------------------------------
 
@@ -324,16 +324,14 @@ class CallTracker:
 
     def _create(
         self, event: Event, at: float | None, out: list[CallEvent], *, resynced: bool
-    ) -> ChannelState:
+    ) -> ChannelState | None:
         uid = event["Uniqueid"]
         call_id = event.get("Linkedid") or uid
+        if call_id in self._ended_calls:
+            return None  # a straggler of a call that already ended (events out of order): never restart it
         self._seq += 1
         channel = ChannelState(uid, event.get("Channel", ""), call_id, seq=self._seq)
         _apply(channel, event, at)
-        if call_id in self._ended_calls:
-            # A straggler of a call that already ended (events out of order): never restart it.
-            channel.live = False
-            return channel
         self._channels[uid] = channel
         if channel.name:
             self._by_name[channel.name] = channel

@@ -159,3 +159,23 @@ def test_after_a_resync_a_local_half_whose_other_half_still_dials_is_no_party() 
     tracker.resync(snapshot, now=1.0)
     view = tracker.call("c")
     assert view is not None and view.legs == () and not view.answered
+
+
+def test_the_current_call_of_an_extension_is_the_one_it_talks_in_not_a_newer_ringing_one() -> None:
+    tracker = CallTracker()
+    feed(
+        tracker,
+        chan("Newchannel", "x", "PJSIP/customer-1", "x", 6, num="100"),
+        chan("Newchannel", "a", "PJSIP/4101-0000000a", "x", 6, num="4101"),
+        chan("BridgeEnter", "x", "PJSIP/customer-1", "x", 6, num="100", BridgeUniqueid="b"),
+        chan("BridgeEnter", "a", "PJSIP/4101-0000000a", "x", 6, num="4101", BridgeUniqueid="b"),
+        chan("Newchannel", "y", "PJSIP/customer-2", "y", 4, num="200"),
+        chan("Newchannel", "r", "PJSIP/4101-0000000b", "y", 5, num="4101"),  # call waiting: rings
+    )
+    talking = tracker.call_of_extension("4101")
+    assert talking is not None and talking.call_id == "x"
+    assert [p.channel for p in talking.parties] == ["PJSIP/customer-1", "PJSIP/4101-0000000a"]
+    feed(tracker, chan("Hangup", "a", "PJSIP/4101-0000000a", "x", 6, num="4101", Cause="16"))
+    ringing = tracker.call_of_extension("4101")
+    assert ringing is not None and ringing.call_id == "y"
+    assert tracker.call_of_channel("PJSIP/4101-0000000b") == ringing == tracker.call_of_channel("r")
