@@ -58,6 +58,10 @@ class BusBase:
         """
         return self._fanout.subscribe(name, types, policy, maxsize)
 
+    def publish(self, message: object) -> None:
+        """Offer ``message`` to its subscribers; synchronous, never waits (each transport implements it)."""
+        raise NotImplementedError
+
     def stats(self) -> list[SubscriberStats]:
         """Counters per subscriber name and policy, sorted by name."""
         return self._fanout.stats()

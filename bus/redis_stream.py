@@ -162,6 +162,11 @@ class RedisBus(BusBase):
         self._fanout.finish()
         await self._redis.aclose()
 
+    @property
+    def closed(self) -> bool:
+        """True from the moment ``close()`` starts (publishes are refused while the buffer flushes)."""
+        return self._closing
+
     # ------------------------------------------------------------------ publishing
 
     def publish(self, message: object) -> None:
@@ -292,7 +297,7 @@ class RedisBus(BusBase):
 
     def _down(self, exc: BaseException, doing: str) -> None:
         if self._connected or self._down_since is None:
-            log.warning("bus %s: Redis unreachable while %s (%s); retrying, %d message(s) buffered",
+            log.warning("bus %s: Redis failed while %s (%s); retrying, %d message(s) buffered",
                         self.stream, doing, exc, len(self._outbound))
             self._down_since = time.monotonic()
         self._connected = False
