@@ -49,6 +49,31 @@ def create_customer(session: Session, *, data: CustomerCreate, actor: Actor = SY
     return customer
 
 
+MERGE_LOCK_KEY = 0x6D65726765  # "merge": the PostgreSQL advisory lock all merges take in turn
+
+
+def _serialize_merges(session: Session) -> None:
+    """One merge at a time (PostgreSQL; SQLite serializes every writer): a merge rewrites rows beyond
+    the pair it locks (customers merged earlier into the duplicate), so two merges of a ring could
+    wait for each other. Merges are rare; taking them in turn costs nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(MERGE_LOCK_KEY)))
+
+
+def lock_customers(session: Session, *customer_ids: int) -> None:
+    """Lock these customers' rows until the transaction ends (PostgreSQL; SQLite serializes writers),
+    always in id order so that two requests locking the same pair never deadlock, and reload them:
+    what is checked afterwards (merged? which phone is primary?) is the committed truth."""
+    stmt = (
+        select(Customer)
+        .where(Customer.id.in_(sorted(set(customer_ids))))
+        .order_by(Customer.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    session.scalars(stmt).all()
+
+
 def get_customer(session: Session, *, customer_id: int, follow_merged: bool = False) -> Customer:
     """The customer with its contact points; ``follow_merged`` returns the survivor of a merged one."""
     options = [selectinload(Customer.contact_points)]
@@ -64,6 +89,7 @@ def update_customer(
     session: Session, *, customer_id: int, data: CustomerUpdate, actor: Actor = SYSTEM
 ) -> Customer:
     """Change the fields that were given; given ``phones``/``emails`` replace that kind of contact point."""
+    lock_customers(session, customer_id)
     customer = refuse_merged(get_customer(session, customer_id=customer_id))
     changes = data.model_dump(exclude_unset=True, exclude={"phones", "emails"})
     for field, value in changes.items():
@@ -94,7 +120,12 @@ def _replace_contact_points(customer: Customer, kind: str, values: Sequence[str]
 def add_contact_point(
     session: Session, *, customer_id: int, data: ContactPointCreate, actor: Actor = SYSTEM
 ) -> ContactPoint:
-    """Add a phone or e-mail; an existing one of the same value is updated (label, primary) instead."""
+    """Add a phone or e-mail; an existing one of the same value is updated (label, primary) instead.
+
+    The customer's row is locked first, so concurrent additions see each other: the same value twice
+    gives the one contact point, and exactly one of each kind stays primary.
+    """
+    lock_customers(session, customer_id)
     customer = get_customer(session, customer_id=customer_id)
     value = normalize_phone(data.value, field="value") if data.kind == "phone" else data.value
     if data.kind == "email":
@@ -216,6 +247,8 @@ def merge_customers(session: Session, *, survivor_id: int, duplicate_id: int, ac
             error_id="merge-same-customer",
             details={"field": "duplicate_id"},
         )
+    _serialize_merges(session)
+    lock_customers(session, survivor_id, duplicate_id)
     survivor = get_customer(session, customer_id=survivor_id)
     duplicate = get_customer(session, customer_id=duplicate_id)
     for role, customer in (("survivor", survivor), ("duplicate", duplicate)):

@@ -88,8 +88,19 @@ def create_interaction(session: Session, *, data: InteractionCreate, actor: Acto
         interaction.wait_seconds = _seconds(interaction.started_at, data.answered_at)
     if interaction.talk_seconds is None and data.answered_at is not None:
         interaction.talk_seconds = _seconds(data.answered_at, data.ended_at)
-    session.add(interaction)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(interaction)
+            session.flush()
+    except IntegrityError as exc:  # a concurrent request recorded the same external_id first
+        existing = find_interaction(session, external_id=data.external_id) if data.external_id else None
+        if existing is None:
+            raise
+        raise Conflict(
+            f"an interaction with external_id {data.external_id!r} exists",
+            error_id="interaction-exists",
+            details={"field": "external_id", "id": existing.id},
+        ) from exc
     return interaction
 
 
