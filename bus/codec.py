@@ -153,6 +153,10 @@ class Codec:
         except KeyError:
             raise UnknownMessageType(f"{cls.__qualname__} is not registered with the bus codec") from None
 
+    def type_of(self, name: str) -> type | None:
+        """The class registered under ``name``, or None."""
+        return self._by_name.get(name)
+
     @property
     def names(self) -> frozenset[str]:
         return frozenset(self._by_name)

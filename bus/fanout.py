@@ -71,6 +71,10 @@ class Fanout:
             self._routes[cls] = route
         return route
 
+    def wants(self, cls: type) -> bool:
+        """Whether any subscription would receive a message of ``cls``."""
+        return bool(self._route(cls))
+
     def deliver(self, message: object) -> None:
         """Offer ``message`` to every subscription of its type. Synchronous, never waits."""
         for sub in self._route(type(message)):

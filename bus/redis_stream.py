@@ -32,7 +32,7 @@ from redis.exceptions import RedisError
 
 from bus.base import BusBase
 from bus.codec import Codec
-from bus.errors import BusClosed, DecodeError, UnknownMessageType
+from bus.errors import BusClosed, DecodeError
 
 log = logging.getLogger(__name__)
 
@@ -279,14 +279,17 @@ class RedisBus(BusBase):
         if len(self._seqs) > KNOWN_PUBLISHERS:
             self._seqs.popitem(last=False)
         self._counts["received"] += 1
-        try:
-            message = self.codec.decode(name, payload)
-        except UnknownMessageType:
+        cls = self.codec.type_of(name)
+        if cls is None:
             self._counts["skipped_unknown"] += 1
             if name not in self._unknown_logged:
                 self._unknown_logged.add(name)
                 log.warning("bus %s: skipping messages of unregistered type %r", self.stream, name)
             return
+        if not self._fanout.wants(cls):
+            return  # nobody here listens: not worth decoding
+        try:
+            message = self.codec.decode(name, payload)
         except DecodeError as exc:
             self._counts["skipped_malformed"] += 1
             log.warning("bus %s: skipped a malformed message: %s", self.stream, exc)
