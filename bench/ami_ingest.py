@@ -125,17 +125,13 @@ def run_ours(chunks: list[bytes], full: bool = False) -> tuple[int, float]:
     return asyncio.run(main())
 
 
-def run_panoramisk(chunks: list[bytes]) -> tuple[int, float]:
+def feed_panoramisk(chunks: list[bytes], dispatch: Callable[[Any], None]) -> float:
+    """CPU seconds for panoramisk's ``AMIProtocol`` to parse ``chunks``, each message to ``dispatch``."""
     from panoramisk.ami_protocol import AMIProtocol
 
     class Factory:
-        count = 0
-        touched = 0
-
-        def dispatch(self, message: Any) -> None:
-            self.count += 1
-            if message.get("Uniqueid"):
-                self.touched += 1
+        def __init__(self) -> None:
+            self.dispatch = dispatch
 
     class Transport:
         def write(self, data: bytes) -> None:
@@ -146,13 +142,26 @@ def run_panoramisk(chunks: list[bytes]) -> tuple[int, float]:
 
     protocol = AMIProtocol()
     protocol.connection_made(Transport())
-    factory = Factory()
-    protocol.factory = factory
+    protocol.factory = Factory()
     feed = protocol.data_received
     t0 = time.process_time()
     for chunk in chunks:
         feed(chunk)
-    return factory.count, time.process_time() - t0
+    return time.process_time() - t0
+
+
+def run_panoramisk(chunks: list[bytes]) -> tuple[int, float]:
+    count = 0
+    touched = 0
+
+    def dispatch(message: Any) -> None:
+        nonlocal count, touched
+        count += 1
+        if message.get("Uniqueid"):
+            touched += 1
+
+    seconds = feed_panoramisk(chunks, dispatch)
+    return count, seconds
 
 
 def run_ours_tracker(chunks: list[bytes]) -> tuple[int, int, float]:
@@ -191,46 +200,25 @@ def run_ours_tracker(chunks: list[bytes]) -> tuple[int, int, float]:
 
 def run_panoramisk_tracker(chunks: list[bytes]) -> tuple[int, int, float]:
     """panoramisk's protocol and ``Message`` -> the same tracked names -> an identical tracker."""
-    from panoramisk.ami_protocol import AMIProtocol
-
     from telephony.tracker import TRACKED_EVENTS, CallTracker
 
     tracker = CallTracker()
     tracked = frozenset(TRACKED_EVENTS)
     clock = time.time
     feed_tracker = tracker.feed
-    calls = 0
+    counted = {"fed": 0, "calls": 0}
 
     def on_call(_: object) -> None:
-        nonlocal calls
-        calls += 1
+        counted["calls"] += 1
+
+    def dispatch(message: Any) -> None:
+        if message.get("Event") in tracked:
+            counted["fed"] += 1
+            feed_tracker(message, clock())
 
     tracker.subscribe(on_call)
-
-    class Factory:
-        fed = 0
-
-        def dispatch(self, message: Any) -> None:
-            if message.get("Event") in tracked:
-                self.fed += 1
-                feed_tracker(message, clock())
-
-    class Transport:
-        def write(self, data: bytes) -> None:
-            pass
-
-        def close(self) -> None:
-            pass
-
-    protocol = AMIProtocol()
-    protocol.connection_made(Transport())
-    factory = Factory()
-    protocol.factory = factory
-    feed = protocol.data_received
-    t0 = time.process_time()
-    for chunk in chunks:
-        feed(chunk)
-    return factory.fed, calls, time.process_time() - t0
+    seconds = feed_panoramisk(chunks, dispatch)
+    return counted["fed"], counted["calls"], seconds
 
 
 def run_asterisk_ami(data: bytes) -> tuple[int, float]:
