@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bus import LOSSY, BusClosed, Dropped, SubscriberOverflow, SubscriptionClosed
+from bus import LOSSY, BusClosed, Dropped, Policy, SubscriberOverflow, SubscriptionClosed
 from tests.bus.conftest import Buses, eventually
 from tests.bus.messages import AgentPaused, CallEnded, Caller, CallStarted, Leg, ScreenPop, Tier
 
@@ -42,16 +42,17 @@ async def test_a_subscriber_to_given_types_receives_only_those_types(buses: Buse
     assert calls.queued == 0 and agents.queued == 0
 
 
-async def test_a_subscriber_that_never_reads_does_not_hold_back_another(buses: Buses) -> None:
-    stuck = buses.sub.subscribe("stuck-websocket", policy=LOSSY, maxsize=5)
+@pytest.mark.parametrize("policy", list(Policy))
+async def test_a_subscriber_that_never_reads_does_not_hold_back_another(buses: Buses, policy: Policy) -> None:
+    stuck = buses.sub.subscribe("stuck", policy=policy, maxsize=5)
     fast = buses.sub.subscribe("recorder", CallStarted)
     for n in range(200):
         buses.pub.publish(started(n))
     assert [(await fast.get()).n for _ in range(200)] == list(range(200))
-    await eventually(buses.delivered_all("stuck-websocket", 200), what="the stuck subscriber's drops")
+    await eventually(buses.delivered_all("stuck", 200), what="the stuck subscriber's drops")
     assert stuck.queued == 5
-    (stats,) = [s for s in buses.sub.stats() if s.name == "stuck-websocket"]
-    assert (stats.dropped, stats.delivered) == (195, 0)
+    (stats,) = [s for s in buses.sub.stats() if s.name == "stuck"]
+    assert (stats.dropped, stats.delivered, stats.overflows) == (195, 0, 1)
 
 
 async def test_a_reliable_subscriber_is_told_of_an_overflow_where_it_happened_then_continues(
