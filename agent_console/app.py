@@ -20,6 +20,7 @@ from agent_console.auth import api as auth_api
 from agent_console.auth import users_api
 from agent_console.auth.deps import current_actor, get_current_user, optional_actor
 from agent_console.errors import install_error_handlers
+from agent_console.forwarded import ForwardedForMiddleware
 from callcenter.platform import Platform
 from tickets import deps as tickets_deps
 from tickets.api import public_router as tickets_public_router
@@ -69,6 +70,7 @@ def create_app(
     app.state.admission = admission
     app.add_middleware(AdmissionMiddleware, admission=admission)  # inside metrics: 503s are counted
     app.add_middleware(metrics.MetricsMiddleware, metrics=metrics.HttpMetrics(platform.metrics))
+    app.add_middleware(ForwardedForMiddleware, trusted=settings.api.trusted_proxies)  # outermost
 
     app.include_router(health.router)
     app.include_router(metrics.router)

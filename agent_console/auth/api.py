@@ -41,15 +41,14 @@ async def token(request: Request, platform: PlatformDep) -> TokenResponse:
     """Exchange username and password for a bearer token (form fields or a JSON object)."""
     credentials = await read_login(request)
     limiter = platform.login_limiter
-    client = request.client.host if request.client else None
+    client = request.client.host if request.client else None  # X-Forwarded-For only via trusted proxies
     key = login_key(credentials.username, client)
-    wait = await limiter.retry_after(key)
+    wait = await limiter.attempt(key)  # counted before the password is checked
     if wait > 0:
         log.warning("login refused (rate limit) for %r from %s", credentials.username, client)
         raise RateLimited(wait)
     user = await run_in_threadpool(_login, platform, credentials)
     if user is None:
-        await limiter.failed(key)
         log.info("login failed for %r from %s", credentials.username, client)
         raise AuthError("wrong username or password", "invalid-credentials")
     await limiter.succeeded(key)

@@ -1,7 +1,12 @@
-"""Login rate limiting: failures per key (username + client address) within a sliding window.
+"""Login rate limiting: attempts per key (username + client address) within a sliding window.
 
-``LoginLimiter`` is the port; ``InMemoryLoginLimiter`` serves one process. A Redis-backed limiter
-for several instances implements the same three coroutines.
+An attempt is counted *before* the password is checked, in one step with the check of the limit
+(:meth:`LoginLimiter.attempt`), so 40 concurrent wrong passwords are not all verified: the first
+``max_failures`` are, the others get 429. A successful login forgets the key's attempts.
+
+``LoginLimiter`` is the port; ``InMemoryLoginLimiter`` serves one process (its steps never await,
+so each is atomic on the event loop). A Redis-backed limiter for several instances implements the
+same coroutines (``attempt`` as one script or ``INCR`` with expiry).
 """
 
 from __future__ import annotations
@@ -13,6 +18,11 @@ from typing import Protocol
 
 
 class LoginLimiter(Protocol):
+    async def attempt(self, key: str) -> float:
+        """Count one attempt of ``key`` unless it is over its limit: 0 when it may try now (and is
+        counted), else the seconds until it may (and nothing is counted)."""
+        ...
+
     async def retry_after(self, key: str) -> float:
         """Seconds until ``key`` may try again; 0 when it may try now."""
         ...
@@ -49,7 +59,16 @@ class InMemoryLoginLimiter:
         self._max_keys = max_keys
         self._failures: dict[str, deque[float]] = {}
 
+    async def attempt(self, key: str) -> float:
+        wait = self._wait(key)
+        if wait == 0:
+            self._record(key)
+        return wait
+
     async def retry_after(self, key: str) -> float:
+        return self._wait(key)
+
+    def _wait(self, key: str) -> float:
         now = self._clock()
         stamps = self._pruned(key, now)
         if stamps is None or len(stamps) < self.max_failures:
@@ -57,6 +76,9 @@ class InMemoryLoginLimiter:
         return max(stamps[0] + self.window_seconds - now, 0.0)
 
     async def failed(self, key: str) -> None:
+        self._record(key)
+
+    def _record(self, key: str) -> None:
         now = self._clock()
         stamps = self._pruned(key, now)
         if stamps is None:
