@@ -43,20 +43,25 @@ class Prompt(_Model):
     """Something to play: text per language (spoken by espeak-ng) and/or an Asterisk sound file.
 
     YAML forms: ``"text"`` (the same text in every language), ``{zh: ..., en: ...}``,
-    ``{sound: vm-goodbye}``, or ``{text: {zh: ...}, sound: ...}`` (the sound wins when both exist).
+    ``{sound: vm-goodbye}``, ``{text: {zh: ...}, sounds: {en: vm-intro}}`` (an Asterisk core sound
+    for one language, text for the others); a sound wins over text.
     Text may hold placeholders ``{variable}`` or ``{variable:kind}`` with kind ``text``, ``digits``,
     ``number``, ``ref`` (ticket reference), ``date`` or ``phone`` (see ivr/speech.py).
     """
 
     text: dict[Language, str] = Field(default_factory=dict)
     sound: str | None = None
+    """An Asterisk sound for every language."""
+    sounds: dict[Language, str] = Field(default_factory=dict)
+    """An Asterisk sound for one language (e.g. the English core sound ``vm-intro``); the
+    other languages use their text."""
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, str):
             return {"text": dict.fromkeys(LANGUAGES, value)}
-        if isinstance(value, dict) and "text" not in value and "sound" not in value:
+        if isinstance(value, dict) and not {"text", "sound", "sounds"} & value.keys():
             return {"text": value}
         if isinstance(value, dict) and isinstance(value.get("text"), str):
             return {**value, "text": dict.fromkeys(LANGUAGES, value["text"])}
@@ -64,7 +69,14 @@ class Prompt(_Model):
 
     @property
     def empty(self) -> bool:
-        return not self.sound and not any(t.strip() for t in self.text.values())
+        return not self.sound and not self.sounds and not any(t.strip() for t in self.text.values())
+
+    def sound_for(self, language: Language) -> str | None:
+        """The Asterisk sound played in ``language``, if any (else the text is spoken)."""
+        return self.sound or self.sounds.get(language)
+
+    def sound_names(self) -> list[str]:
+        return [self.sound] if self.sound else list(dict.fromkeys(self.sounds.values()))
 
 
 OptionalPrompt = Prompt | None

@@ -105,13 +105,13 @@ class BuildReport:
     """One line per prompt that could not be produced: flow, node, field, why."""
 
 
-def flow_prompts(flow: Flow) -> Iterable[tuple[str, str, str | None, list[tuple[str, Language]]]]:
-    """``(node, field, sound, [(text, language) ...])`` for every prompt of a flow."""
+def flow_prompts(flow: Flow) -> Iterable[tuple[str, str, list[str], list[tuple[str, Language]]]]:
+    """``(node, field, [sound ...], [(text, language) ...])`` for every prompt of a flow."""
     for node_id, node in flow.nodes.items():
         for field_name, prompt in node.prompts():
             if prompt is None:
                 continue
-            yield node_id, field_name, prompt.sound, literal_texts(prompt)
+            yield node_id, field_name, prompt.sound_names(), literal_texts(prompt)
 
 
 def build_flow_prompts(
@@ -120,14 +120,13 @@ def build_flow_prompts(
     """Build every fixed prompt text of the flows; refuse (report) what cannot be produced."""
     report = BuildReport()
     for flow in flows:
-        for node_id, field_name, sound, texts in flow_prompts(flow):
+        for node_id, field_name, sounds, texts in flow_prompts(flow):
             where = f"{flow.name}: node {node_id}: {field_name}"
-            if sound:
+            for sound in sounds:
                 if check_sounds and not store.sound_exists(sound):
                     report.refused.append(f"{where}: sound {sound!r} not found in {_dirs(store)}")
                 else:
                     report.sounds += 1
-                continue
             for text, language in texts:
                 try:
                     if store.build(text, language):

@@ -18,6 +18,7 @@ from ivr.validate import PLACEHOLDER
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SILENT = re.compile(r"^[\s,.;:!?，。；：！？、…-]*$")
+_LEADING = re.compile(r"^[\s,;:，；：、]+")
 
 
 def voice_language(text: str, default: Language) -> Language:
@@ -38,8 +39,9 @@ def prompt_text(prompt: Prompt, language: Language) -> str:
 def render(prompt: Prompt | None, language: Language, variables: Mapping[str, str]) -> Speech:
     if prompt is None:
         return ()
-    if prompt.sound:
-        return (Sound(prompt.sound),)
+    sound = prompt.sound_for(language)
+    if sound:
+        return (Sound(sound),)
     text = prompt_text(prompt, language)
     parts: list[SpeechPart] = []
     position = 0
@@ -57,7 +59,12 @@ def render(prompt: Prompt | None, language: Language, variables: Mapping[str, st
 
 def _add_text(parts: list[SpeechPart], text: str, language: Language) -> None:
     if not _SILENT.match(text):
-        parts.append(Text(text.strip(), language))
+        parts.append(Text(_trim(text), language))
+
+
+def _trim(text: str) -> str:
+    """Without blanks around it and without the separator a placeholder left in front."""
+    return _LEADING.sub("", text).strip()
 
 
 def literal_texts(prompt: Prompt) -> list[tuple[str, Language]]:
@@ -66,7 +73,9 @@ def literal_texts(prompt: Prompt) -> list[tuple[str, Language]]:
     if prompt.sound:
         return found
     for language, text in prompt.text.items():
+        if language in prompt.sounds:
+            continue
         for piece in PLACEHOLDER.split(text)[::3]:
             if not _SILENT.match(piece):
-                found.append((piece.strip(), voice_language(piece, language)))
+                found.append((_trim(piece), voice_language(piece, language)))
     return found

@@ -74,7 +74,7 @@ def _prompt_problems(flow: Flow, file: str, node_id: str, field: str, prompt: Pr
     problems: list[Problem] = []
     if not prompt.sound:
         for language in flow.languages:
-            if not prompt.text.get(language, "").strip():
+            if not prompt.text.get(language, "").strip() and language not in prompt.sounds:
                 problems.append(Problem(file, node_id, f"{field}: missing prompt text for {language}"))
     for text in prompt.text.values():
         for match in PLACEHOLDER.finditer(text):

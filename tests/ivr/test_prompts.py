@@ -61,10 +61,11 @@ async def test_per_call_text_is_synthesized_on_demand(tmp_path: Path) -> None:
 def test_flow_prompts_build_and_a_missing_sound_is_refused(tmp_path: Path, default_flow: Flow) -> None:
     sounds = tmp_path / "sounds"
     sounds.mkdir()
-    (sounds / "beep.gsm").write_bytes(b"x")
+    for name in ("vm-intro", "vm-goodbye"):
+        (sounds / f"{name}.gsm").write_bytes(b"x")
     store = PromptStore(cache_dir=tmp_path / "cache", sounds_dirs=(sounds,))
     report = build_flow_prompts(store, [default_flow])
-    assert report.refused == [] and report.built > 20
+    assert report.refused == [] and report.built > 20 and report.sounds == 2
     again = build_flow_prompts(store, [default_flow])
     assert again.built == 0 and again.cached == report.built + report.cached
     broken = default_flow.model_copy(

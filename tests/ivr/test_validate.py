@@ -57,6 +57,8 @@ def test_missing_prompt_and_missing_language_text() -> None:
     assert problems_of(zh_only) == ["flows/t.yaml: node menu: prompt: missing prompt text for en"]
     sound = BASE.replace("{zh: 请选择, en: Choose}", "{sound: vm-enter-num-to-call}")
     assert problems_of(sound) == []
+    english_sound = BASE.replace("{zh: 请选择, en: Choose}", "{text: {zh: 请选择}, sounds: {en: vm-intro}}")
+    assert problems_of(english_sound) == []
 
 
 def test_loop_without_an_exit() -> None:
