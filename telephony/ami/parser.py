@@ -147,16 +147,19 @@ def _parse(
             normal = frame.replace("\r\n", "\n")
             if "\n\n" in normal:  # LF blank lines: several frames
                 for part in normal.split("\n\n"):
-                    follows = _frame(part, "\n", messages, follows, max_line, max_frame)
+                    follows = _frame(part, messages, follows, max_line, max_frame)
                 continue
-        follows = _frame(frame, nl, messages, follows, max_line, max_frame)
+        follows = _frame(frame, messages, follows, max_line, max_frame)
     return messages, rest, follows
 
 
 def _frame(
-    frame: str, nl: str, messages: list[Message], follows: _Follows | None, max_line: int, max_frame: int
+    frame: str, messages: list[Message], follows: _Follows | None, max_line: int, max_frame: int
 ) -> _Follows | None:
-    """One frame off the fast path (or inside a Follows body); returns the Follows state after it."""
+    """One frame off the fast path (or inside a Follows body); returns the Follows state after it.
+
+    Rare frames only (malformed, values holding ``": "``, Follows, LF frames glued in a CRLF read):
+    they take the careful line-by-line parse."""
     if follows is not None:
         if not frame.lstrip("\r\n").startswith(_STARTS):
             follows.add(frame)
@@ -176,16 +179,6 @@ def _frame(
         messages.append(follows.message())
     if not frame:
         return None
-    if frame.startswith("Event: "):
-        kind: str | None = EVENT
-    elif frame.startswith("Response: ") and not frame.startswith(_FOLLOWS):
-        kind = RESPONSE
-    else:
-        kind = None
-    if kind is not None and len(frame) <= max_line and frame.count(": ") == frame.count("\n") + 1:
-        if nl == "\n" or frame.count("\r\n") == frame.count("\n"):
-            messages.append(Message(kind, None, None, frame, nl))
-            return None
     if frame.startswith(_FOLLOWS) and END_COMMAND not in frame:
         return _Follows(frame)
     parsed = _parse_careful(frame, max_line)

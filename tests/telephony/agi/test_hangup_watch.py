@@ -52,6 +52,19 @@ def agi_readers() -> list[asyncio.Task[Any]]:
     return [t for t in asyncio.all_tasks() if t.get_name().startswith("agi-reader") and not t.done()]
 
 
+async def serve_one(make_server: ServerFactory, handler: Any) -> tuple[FastAgiServer, RawAsterisk]:
+    server = await make_server({"ivr": handler})
+    return server, await RawAsterisk.connect(server)
+
+
+async def assert_ended_cleanly(server: FastAgiServer, peer: RawAsterisk) -> None:
+    """The server closed the socket, the session is gone and no reader task is left."""
+    assert await peer.closed_by_server()
+    await wait_until(lambda: server.live_sessions == 0)
+    assert agi_readers() == []
+    await peer.close()
+
+
 async def test_given_an_idle_handler_when_hangup_arrives_then_wait_for_hangup_returns_at_once(
     make_server: ServerFactory,
 ) -> None:
@@ -64,17 +77,13 @@ async def test_given_an_idle_handler_when_hangup_arrives_then_wait_for_hangup_re
         await session.wait_for_hangup()
         outcome["hung_up"] = session.hung_up
 
-    server = await make_server({"ivr": handler})
-    peer = await RawAsterisk.connect(server)
+    server, peer = await serve_one(make_server, handler)
     await wait_until(waiting.is_set)
     assert outcome == {"event_before": False}
     await peer.send(b"HANGUP\n")
     await wait_until(lambda: "hung_up" in outcome)
     assert outcome["hung_up"] is True
-    assert await peer.closed_by_server()
-    await wait_until(lambda: server.live_sessions == 0)
-    assert agi_readers() == []
-    await peer.close()
+    await assert_ended_cleanly(server, peer)
 
 
 async def test_given_a_block_waiting_in_watch_hangup_when_the_caller_hangs_up_then_it_raises_agi_hangup(
@@ -95,19 +104,15 @@ async def test_given_a_block_waiting_in_watch_hangup_when_the_caller_hangs_up_th
             outcome["var"] = await session.get_variable("UNIQUEID")
             raise
 
-    server = await make_server({"ivr": handler})
-    peer = await RawAsterisk.connect(server)
+    server, peer = await serve_one(make_server, handler)
     await wait_until(waiting.is_set)
     await peer.send(b"HANGUP\n")
     assert await peer.command() == 'GET VARIABLE "UNIQUEID"'
     await peer.send(b"200 result=1 (1700000000.1)\n")
-    assert await peer.closed_by_server()
-    await wait_until(lambda: server.live_sessions == 0)
+    await assert_ended_cleanly(server, peer)
     assert isinstance(outcome["hangup"], AgiHangup)
     assert outcome["uncancelled"] == 0 and outcome["var"] == "1700000000.1"
     assert server.stats.hung_up == 1 and server.stats.failed == 0
-    assert agi_readers() == []
-    await peer.close()
 
 
 async def test_given_the_socket_closing_without_hangup_line_then_the_idle_handler_learns_of_it(
@@ -121,8 +126,7 @@ async def test_given_the_socket_closing_without_hangup_line_then_the_idle_handle
             waiting.set()
             await asyncio.sleep(3600)
 
-    server = await make_server({"ivr": handler})
-    peer = await RawAsterisk.connect(server)
+    server, peer = await serve_one(make_server, handler)
     await wait_until(waiting.is_set)
     await peer.close()
     await wait_until(lambda: server.live_sessions == 0)
@@ -146,16 +150,13 @@ async def test_given_a_command_in_flight_when_hangup_arrives_then_it_finishes_an
             await session.set_variable("CC_DONE", "1")
             raise
 
-    server = await make_server({"ivr": handler})
-    peer = await RawAsterisk.connect(server)
+    server, peer = await serve_one(make_server, handler)
     assert await peer.command() == 'EXEC "Wait" "5"'
     await peer.send(b"HANGUP\n200 result=-1\n")  # the reply after the HANGUP line, as Asterisk sends it
     assert await peer.command() == 'SET VARIABLE "CC_DONE" "1"'
     await peer.send(b"200 result=1\n")
-    assert await peer.closed_by_server()
-    await wait_until(lambda: server.live_sessions == 0)
+    await assert_ended_cleanly(server, peer)
     assert outcome == {"exec": -1, "hangup": True}
-    await peer.close()
 
 
 async def test_given_a_hangup_noted_by_the_handler_itself_then_the_next_wait_in_the_block_is_cut(
@@ -171,12 +172,9 @@ async def test_given_a_hangup_noted_by_the_handler_itself_then_the_next_wait_in_
         except AgiHangup:
             outcome["hangup"] = True
 
-    server = await make_server({"ivr": handler})
-    peer = await RawAsterisk.connect(server)
-    assert await peer.closed_by_server()
-    await wait_until(lambda: server.live_sessions == 0)
+    server, peer = await serve_one(make_server, handler)
+    await assert_ended_cleanly(server, peer)
     assert outcome == {"hangup": True}
-    await peer.close()
 
 
 async def test_given_an_already_hung_up_call_when_entering_watch_hangup_then_agi_hangup_at_once(
@@ -192,13 +190,10 @@ async def test_given_an_already_hung_up_call_when_entering_watch_hangup_then_agi
         except AgiHangup:
             outcome["refused"] = True
 
-    server = await make_server({"ivr": handler})
-    peer = await RawAsterisk.connect(server)
+    server, peer = await serve_one(make_server, handler)
     await peer.send(b"HANGUP\n")
-    assert await peer.closed_by_server()
-    await wait_until(lambda: server.live_sessions == 0)
+    await assert_ended_cleanly(server, peer)
     assert outcome == {"refused": True}
-    await peer.close()
 
 
 async def test_given_the_server_closing_then_a_watched_block_is_cancelled_not_turned_into_a_hangup(
@@ -218,8 +213,7 @@ async def test_given_the_server_closing_then_a_watched_block_is_cancelled_not_tu
         except AgiHangup:
             outcome["hangup"] = True
 
-    server = await make_server({"ivr": handler})
-    peer = await RawAsterisk.connect(server)
+    server, peer = await serve_one(make_server, handler)
     await wait_until(waiting.is_set)
     await server.close()
     assert outcome == {"cancelled": True}
