@@ -10,12 +10,15 @@ Line endings are read per line: CRLF (what Asterisk sends) and LF alone (capture
 peers) may be mixed, even inside one frame; a blank line (``\\n\\n`` or ``\\n\\r\\n``) ends a frame.
 A lone CR is an ordinary character of its line. The bytes held between reads are never rewritten.
 
-The hot path per read is two C-level counts that tell a pure CRLF (or pure LF) read from a mixed
-one, and per frame a prefix test and two counts: a frame whose every line holds exactly one
-``": "`` becomes a ``Message`` over its text (lookups search the text; the header table is built on
-first need). Other frames (values containing ``": "``, malformed lines, over-long lines, headers
-before the ``Event:`` line, ``Response: Follows``) take the careful line-by-line path, which logs
-what it drops. A mixed read is normalised to LF for parsing only.
+The hot path: a read holding CRLF is split at its CRLF blank lines as received (a read without
+CRLF at its LF blank lines); per frame a prefix test and C-level counts: a frame whose lines all
+end in the read's line ending and hold one ``": "`` each (in total) becomes a ``Message`` over its
+text (lookups search the text; the header table is built on first need). A frame with LF-only
+breaks inside a CRLF read is normalised and split again at its LF blank lines; a read whose
+unfinished rest holds an LF blank line is normalised to LF as a whole (for parsing only). Other
+frames (values containing ``": "``, malformed lines, over-long lines, headers before the
+``Event:`` line, ``Response: Follows``) take the careful line-by-line path, which logs what it
+drops.
 
 ``Response: Follows`` (the Command reply before Asterisk 14) spans blank lines until
 ``--END COMMAND--``. Asterisk 22 never sends it (Command replies are ``Success`` with ``Output:``
