@@ -19,6 +19,7 @@ from agent_console.api_docs import install_api_docs
 from agent_console.auth import api as auth_api
 from agent_console.auth import users_api
 from agent_console.auth.deps import current_actor, get_current_user, optional_actor
+from agent_console.auth.websocket import OpenSockets
 from agent_console.errors import install_error_handlers
 from agent_console.forwarded import ForwardedForMiddleware
 from callcenter.platform import Platform
@@ -64,6 +65,7 @@ def create_app(
     )
     install_api_docs(app)
     app.state.platform = platform  # read back only by agent_console.deps.platform_of
+    app.state.open_sockets = OpenSockets()  # read back by agent_console.auth.websocket.open_sockets
 
     install_error_handlers(app)
     admission = RequestAdmission.from_settings(settings.api)

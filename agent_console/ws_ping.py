@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from agent_console.auth.websocket import WebSocketUser, accepted_subprotocol
+from agent_console.auth.websocket import WebSocketUser, accepted_subprotocol, guarded
 
 router = APIRouter()
 
@@ -13,9 +13,10 @@ router = APIRouter()
 async def ws_ping(websocket: WebSocket, user: WebSocketUser) -> None:
     await websocket.accept(subprotocol=accepted_subprotocol(websocket))
     await websocket.send_json({"type": "hello", "username": user.username, "role": user.role})
-    try:
-        while True:
-            message = await websocket.receive_text()
-            await websocket.send_json({"type": "pong", "echo": message[:1000]})
-    except WebSocketDisconnect:
-        return
+    async with guarded(websocket, user):  # closed (1008) when the user is deactivated or demoted
+        try:
+            while True:
+                message = await websocket.receive_text()
+                await websocket.send_json({"type": "pong", "echo": message[:1000]})
+        except (WebSocketDisconnect, RuntimeError):  # RuntimeError: closed by the guard meanwhile
+            return

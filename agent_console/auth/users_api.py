@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, status
 
 from agent_console.auth.deps import require_role
+from agent_console.auth.websocket import OpenSockets, open_sockets
 from agent_console.deps import platform_of
 from callcenter.platform import Platform
 from tickets.deps import SessionDep
@@ -22,6 +23,7 @@ def _passwords(platform: Annotated[Platform, Depends(platform_of)]) -> Passwords
 
 
 PasswordsDep = Annotated[Passwords, Depends(_passwords)]
+SocketsDep = Annotated[OpenSockets, Depends(open_sockets)]
 
 
 @router.get("", response_model=list[UserPublic])
@@ -41,20 +43,32 @@ def get_user(user_id: int, session: SessionDep) -> UserPublic:
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
-def update_user(user_id: int, body: UserUpdate, session: SessionDep) -> UserPublic:
-    return UserPublic.model_validate(users.update_user(session, user_id, body))
+def update_user(
+    user_id: int, body: UserUpdate, session: SessionDep, background: BackgroundTasks, sockets: SocketsDep
+) -> UserPublic:
+    """Change fields; a new role or active state ends the user's tokens and closes their websockets."""
+    user = UserPublic.model_validate(users.update_user(session, user_id, body))
+    background.add_task(sockets.user_changed, user_id)  # after the commit: the re-check sees it
+    return user
 
 
 @router.delete("/{user_id}", response_model=UserPublic)
-def deactivate_user(user_id: int, session: SessionDep) -> UserPublic:
-    """Deactivate (users are never deleted: tickets and calls keep naming them)."""
-    return UserPublic.model_validate(users.deactivate_user(session, user_id))
+def deactivate_user(
+    user_id: int, session: SessionDep, background: BackgroundTasks, sockets: SocketsDep
+) -> UserPublic:
+    """Deactivate (users are never deleted: tickets and calls keep naming them); their tokens stop
+    working for good (also after a reactivation) and their open websockets are closed."""
+    user = UserPublic.model_validate(users.deactivate_user(session, user_id))
+    background.add_task(sockets.user_changed, user_id)
+    return user
 
 
 @router.post("/{user_id}/password", response_model=UserPublic)
 def reset_password(
-    user_id: int, body: PasswordReset, session: SessionDep, passwords: PasswordsDep
+    user_id: int, body: PasswordReset, session: SessionDep, passwords: PasswordsDep,
+    background: BackgroundTasks, sockets: SocketsDep,
 ) -> UserPublic:
-    """Set a new password; tokens issued before it stop working."""
+    """Set a new password; tokens issued before it stop working (open websockets are closed)."""
     user = users.reset_password(session, user_id, body.password, passwords=passwords)
+    background.add_task(sockets.user_changed, user_id)
     return UserPublic.model_validate(user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.tickets.conftest import ADMIN, AGENT, SUPERVISOR, CrmClient
+from tickets.actors import SYSTEM
 
 
 def _unique() -> str:
@@ -165,10 +166,16 @@ def test_interactions_create_list_update(crm_client: CrmClient) -> None:
     assert interaction["started_at"].startswith("2026-11-01T02:00:00")
     naive = crm_client.post("/api/interactions", json={"channel": "web", "started_at": "2026-11-01T10:00:00"})
     assert naive.status_code == 422 and "started_at" in naive.text
-    patched = crm_client.patch(
-        f"/api/interactions/{interaction['id']}", json={"disposition": "sale", "survey_score": 4}
-    )
-    assert patched.status_code == 200 and patched.json()["survey_score"] == 4
+    patched = crm_client.patch(f"/api/interactions/{interaction['id']}", json={"disposition": "sale"})
+    assert patched.status_code == 200 and patched.json()["disposition"] == "sale"
+    for system_field in ({"survey_score": 4}, {"agent": "agent007"}):  # the system writes these
+        refused = crm_client.patch(f"/api/interactions/{interaction['id']}", json=system_field)
+        assert refused.status_code == 403 and refused.json()["error_id"] == "system-field"
+    own = crm_client.post("/api/interactions", json={"channel": "web", "agent": "agent007"})
+    assert own.status_code == 201  # a person's own contact may name them
+    other = crm_client.post("/api/interactions", json={"channel": "web", "agent": "agent_x"})
+    scored = crm_client.post("/api/interactions", json={"channel": "web", "survey_score": 5})
+    assert other.status_code == scored.status_code == 403
     assert (
         crm_client.patch(f"/api/interactions/{interaction['id']}", json={"survey_score": 9}).status_code
         == 422
@@ -188,6 +195,7 @@ def test_the_unified_record_by_phone_and_by_id(crm_client: CrmClient) -> None:
                 "started_at": f"2026-11-0{i + 1}T00:00:00Z",
             },
         )
+    crm_client.act_as(SYSTEM)  # the telephony records who answered
     crm_client.post(
         "/api/interactions",
         json={
@@ -197,6 +205,7 @@ def test_the_unified_record_by_phone_and_by_id(crm_client: CrmClient) -> None:
             "started_at": "2026-10-01T00:00:00Z",
         },
     )
+    crm_client.act_as(AGENT)
     by_phone = crm_client.get("/api/record/by-phone/+86 139 5555 0005", params={"n": 2})
     assert by_phone.status_code == 200, by_phone.text
     record = by_phone.json()

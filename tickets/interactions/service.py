@@ -18,7 +18,7 @@ from tickets.actors import SYSTEM, Actor
 from tickets.contacts import normalize_email
 from tickets.customers.lookup import customer_not_found, first_holder_id, survivor
 from tickets.customers.service import customer_id_for_number
-from tickets.errors import Conflict, InvalidInput, NotFound
+from tickets.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tickets.interactions.schemas import InteractionCreate, InteractionUpdate
 from tickets.models import Customer, Interaction
 from tickets.phones import caller_id_withheld, normalize_caller_id, try_normalize_phone
@@ -57,8 +57,32 @@ def _by_external_id(session: Session, external_id: str) -> Interaction:
     return found
 
 
+SYSTEM_FIELDS = ("agent", "survey_score")
+"""Written by the system only (telephony says who answered; the survey or a follow-up call gives the
+score): a person's request that sets them is refused (403 ``system-field``)."""
+
+
+def _refuse_system_fields(actor: Actor, given: dict[str, object], *, own_agent_ok: bool) -> None:
+    if actor.role == "system":
+        return
+    for field in SYSTEM_FIELDS:
+        if given.get(field) is None:
+            continue
+        if field == "agent" and own_agent_ok and given[field] == actor.username:
+            continue  # a person logging their own contact names themselves
+        raise Forbidden(
+            f"{field} is written by the system, not by a person",
+            error_id="system-field",
+            details={"field": field},
+        )
+
+
 def create_interaction(session: Session, *, data: InteractionCreate, actor: Actor = SYSTEM) -> Interaction:
-    """Record a contact. A duplicate ``external_id`` is a Conflict (``interaction-exists``)."""
+    """Record a contact. A duplicate ``external_id`` is a Conflict (``interaction-exists``).
+
+    A person (not the system) records their own contact: ``agent`` is them or unset, no ``survey_score``.
+    """
+    _refuse_system_fields(actor, data.model_dump(include=set(SYSTEM_FIELDS)), own_agent_ok=True)
     if data.external_id is not None:
         existing = find_interaction(session, external_id=data.external_id)
         if existing is not None:
@@ -135,8 +159,9 @@ def update_interaction(
     session: Session, *, interaction_id: int, data: InteractionUpdate, actor: Actor = SYSTEM
 ) -> Interaction:
     """Wrap-up: disposition, notes, survey score, hold/wrap-up seconds, or attach it to a customer."""
-    interaction = get_interaction(session, interaction_id=interaction_id)
     changes = data.model_dump(exclude_unset=True)
+    _refuse_system_fields(actor, changes, own_agent_ok=False)
+    interaction = get_interaction(session, interaction_id=interaction_id)
     if changes.get("customer_id") is not None:
         changes["customer_id"] = _live_customer_id(session, changes["customer_id"])
     for field, value in changes.items():
