@@ -255,9 +255,9 @@ async def pickup_scenario(ami: AmiClient, log: Log, marks: Marks, *, directed: b
     ringing = await log.wait("Newstate", lambda e: leg_of(b)(e) and e.get("ChannelState") == "5")
     marks.channels["target"] = ringing["Channel"]
     place = DialplanTarget("pickup", b) if directed else DialplanTarget("tracker-cases", f"pickup-{group}")
-    picker = await originate(ami, f"Local/{c}@agent-phones", place)
-    marks.channels["picker"] = picker.channel
-    await log.wait("Pickup", lambda e: e.get("TargetChannel") == ringing["Channel"])
+    await originate(ami, f"Local/{c}@agent-phones", place)
+    picked = await log.wait("Pickup", lambda e: e.get("TargetChannel") == ringing["Channel"])
+    marks.channels["picker"] = picked["Channel"]
 
 
 async def unaccepted_scenario(ami: AmiClient, log: Log, marks: Marks) -> None:
