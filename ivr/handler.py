@@ -124,6 +124,12 @@ class IvrHandler:
         flow = self.registry.flows.get(result.path.flow)
         if request.survey and flow is not None and flow.survey:
             await run_flow(
-                flow, call, self.ports, limits=self.limits, start=flow.survey, variables=result.variables
+                flow,
+                call,
+                self.ports,
+                limits=self.limits,
+                start=flow.survey,
+                variables=result.variables,
+                path=result.path,  # one journey per call: the survey's steps and score join it
             )
         await agi.set_variable(NEXT_VARIABLE, DONE)

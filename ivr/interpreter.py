@@ -91,8 +91,16 @@ class _Finished(Exception):
 
 class Interpreter:
     def __init__(
-        self, flow: Flow, session: CallSession, ports: IvrPorts, limits: Limits | None = None
+        self,
+        flow: Flow,
+        session: CallSession,
+        ports: IvrPorts,
+        limits: Limits | None = None,
+        *,
+        path: IvrPath | None = None,
     ) -> None:
+        """``path``: the call's path so far, to continue (the survey after the agent hung up keeps
+        the call's outcome and adds its steps and score)."""
         self.flow = flow
         self.session = session
         self.ports = ports
@@ -104,7 +112,8 @@ class Interpreter:
             "language": flow.languages[0],
         }
         self.result = CallResult(
-            path=IvrPath(
+            path=path
+            or IvrPath(
                 call_id=session.call_id,
                 flow=flow.name,
                 caller=session.caller_number,
@@ -560,6 +569,7 @@ class Interpreter:
         score = int(digit)
         await self.ports.surveys.store(self.session.call_id, score)
         self.result.survey_score = score
+        self.result.path.survey_score = score
         self.variables["survey.score"] = digit
         self._step("scored", digits=digit, result={"score": digit})
         self._end("survey")
@@ -575,9 +585,11 @@ async def run_flow(
     limits: Limits | None = None,
     start: str | None = None,
     variables: dict[str, str] | None = None,
+    path: IvrPath | None = None,
 ) -> CallResult:
-    """Run ``flow`` for one call (from ``start``, e.g. the flow's survey node); see ``Interpreter``."""
-    return await Interpreter(flow, session, ports, limits).run(start, variables=variables)
+    """Run ``flow`` for one call (from ``start``, e.g. the flow's survey node, continuing ``path``);
+    see ``Interpreter``."""
+    return await Interpreter(flow, session, ports, limits, path=path).run(start, variables=variables)
 
 
 def ticket_reference(entered: str, prefix: str) -> str:

@@ -43,6 +43,8 @@ class IvrPath(BaseModel):
     self_service: bool = False
     """A self-service node was reached (e.g. a ticket's status was told)."""
     language: str | None = None
+    survey_score: int | None = None
+    """The caller's 1–5 score from the survey after the call."""
     variables: dict[str, str] = Field(default_factory=dict)
     """The call variables at the end (customer, ticket, intent, skills, priority ...)."""
     steps: list[PathStep] = Field(default_factory=list)

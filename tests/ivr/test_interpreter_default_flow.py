@@ -158,3 +158,20 @@ async def test_distribution_failure_falls_back_to_an_agent(default_flow: Flow) -
     fake = FakePorts(route_fails=True)
     result = await run_flow(default_flow, FakeCaller(["1", "9", "1", "2"]), fake.ports())
     assert result.outcome == "fallback" and result.route is not None and result.route.queue == "fallback"
+
+
+async def test_survey_after_the_call_continues_the_calls_path(default_flow: Flow) -> None:
+    fake = FakePorts()
+    caller = FakeCaller(["1", "9", "1", "1", "5"], call_id="c-7")
+    first = await run_flow(default_flow, caller, fake.ports())
+    survey = await run_flow(
+        default_flow,
+        caller,
+        fake.ports(),
+        start=default_flow.survey,
+        variables=first.variables,
+        path=first.path,
+    )
+    assert survey.path is first.path and first.path.outcome == "route"
+    assert first.path.survey_score == 5 and fake.scores == {"c-7": 5}
+    assert first.path.nodes()[-1] == "survey"

@@ -253,10 +253,11 @@ async def test_survey_after_the_agent_hangs_up_stores_the_score(
     await wait_until(lambda: number in connected, 60)
     await ami.send_action("Hangup", {"Channel": connected[number]["DestChannel"]})  # the agent hangs up
     await wait_until(lambda: len(fake.saved) == 2, 60)
-    first, survey = fake.saved
-    assert first.outcome == "route" and fake.routed[0].survey is True
-    assert survey.outcome == "survey" and survey.nodes() == ["survey"]
-    assert fake.scores == {first.call_id: 4}
+    journey, again = fake.saved
+    assert again is journey  # one journey per call: saved after the menus and after the survey
+    assert journey.outcome == "route" and fake.routed[0].survey is True
+    assert journey.nodes()[-2:] == ["queue", "survey"] and journey.survey_score == 4
+    assert fake.scores == {journey.call_id: 4}
     await no_channels_of(pbx, {number})
 
 
