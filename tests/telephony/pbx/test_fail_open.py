@@ -64,6 +64,7 @@ def agi_process(pbx: PbxHandle) -> Iterator[subprocess.Popen[str]]:
         [sys.executable, "-c", SERVER, pbx.agi_host, str(pbx.agi_port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
@@ -73,8 +74,9 @@ def agi_process(pbx: PbxHandle) -> Iterator[subprocess.Popen[str]]:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
-        assert proc.stdout is not None
+        assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()
+        proc.stderr.close()
 
 
 async def _read_line(proc: subprocess.Popen[str], deadline: float = 70.0) -> str:
@@ -82,7 +84,9 @@ async def _read_line(proc: subprocess.Popen[str], deadline: float = 70.0) -> str
     stdout = proc.stdout
     line = await asyncio.wait_for(asyncio.to_thread(stdout.readline), deadline)
     if not line:
-        raise AssertionError(f"the FastAGI process ended (exit {proc.poll()}) before printing a line")
+        assert proc.stderr is not None
+        error = proc.stderr.read()[-2000:]
+        raise AssertionError(f"the FastAGI process ended (exit {proc.poll()}) before printing a line:\n{error}")
     return line.strip()
 
 
