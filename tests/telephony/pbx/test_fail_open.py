@@ -86,7 +86,7 @@ async def _read_line(proc: subprocess.Popen[str], deadline: float = 70.0) -> str
     if not line:
         assert proc.stderr is not None
         error = proc.stderr.read()[-2000:]
-        raise AssertionError(f"the FastAGI process ended (exit {proc.poll()}) before printing a line:\n{error}")
+        raise AssertionError(f"the FastAGI process ended (exit {proc.poll()}) before serving:\n{error}")
     return line.strip()
 
 
