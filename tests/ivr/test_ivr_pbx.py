@@ -9,7 +9,7 @@ import errno
 import secrets
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from callcenter.commands.ivr import flows_dir, prompt_store
-from ivr.agi_session import RecordingPlace
+from ivr.agi_session import AgiCallSession, RecordingPlace
 from ivr.handler import IvrHandler
 from ivr.ports import RouteTarget, TicketInfo
 from ivr.prompts import build_flow_prompts
 from ivr.registry import FlowRegistry
+from ivr.session import Digits, Sound, Text
 from telephony.agi import AgiSession, FastAgiServer, request_fallback
 from telephony.ami import AmiClient, Message
 from telephony.pbx.simulate import caller_originate
@@ -66,6 +67,8 @@ class Ivr:
     fake: FakePorts
     callers: set[str]
     recordings: RecordingPlace
+    serve: Callable[[AgiSession], Awaitable[None]] | None = None
+    """Run this instead of the IVR handler for this test's callers."""
 
 
 @pytest.fixture
@@ -95,7 +98,7 @@ async def ivr(pbx: PbxHandle, tmp_path: Path) -> AsyncIterator[Callable[..., Any
             if session.env.callerid not in callers:  # another test session's caller
                 await request_fallback(session, "not-this-test")
                 return
-            await handler(session)
+            await (item.serve or item.handler)(session)
 
         server = FastAgiServer(pbx.agi_host, pbx.agi_port, {"ivr": route})
         end = time.monotonic() + 60
@@ -276,4 +279,24 @@ async def test_when_distribution_fails_the_caller_still_reaches_the_fallback_que
     assert reason.response.get("Value") == "requested"
     assert fake.saved[0].outcome == "fallback"
     await ami.send_action("Hangup", {"Channel": joined[number]["Channel"]})
+    await no_channels_of(pbx, {number})
+
+
+async def test_a_key_pressed_during_a_multi_part_prompt_starts_the_input(
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+) -> None:
+    app: Ivr = await ivr()
+    got: list[Digits] = []
+
+    async def collect(session: AgiSession) -> None:
+        call = AgiCallSession(session, app.handler.prompts, app.recordings)
+        await session.answer()
+        speech = (Sound("silence/10"), Text("请输入号码", "zh"))
+        got.append(await call.get_digits(speech, timeout_ms=4000, max_digits=6))
+        await session.set_variable("CC_NEXT", "done")
+
+    app.serve = collect
+    number = await call(ami, app, "42#", delay=2, talk=5)
+    await wait_until(lambda: bool(got), 30)
+    assert got == [Digits("42", False)]
     await no_channels_of(pbx, {number})
