@@ -16,8 +16,8 @@ import typer
 import config
 from config.settings import Settings, get_settings
 from ivr.loader import LoadedFlow, cross_file_problems, flow_files, load_flow_file
-from ivr.prompts import PromptStore, build_flow_prompts
-from ivr.registry import FlowRegistry
+from ivr.prompts import BuildReport, PromptStore, build_flow_prompts
+from ivr.registry import FlowRegistry, ReloadReport
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -103,16 +103,21 @@ def reload() -> None:
         raise typer.Exit(1)
 
 
+def build_missing_prompts(settings: Settings) -> tuple[ReloadReport, BuildReport, PromptStore]:
+    """Build what is missing of the shipped flows' prompts (for ``ivr prompts``, ``pbx up``, the demo)."""
+    store = prompt_store(settings)
+    registry = FlowRegistry(flows_dir())
+    report = registry.reload()
+    return report, build_flow_prompts(store, registry.flows.values()), store
+
+
 @app.command()
 def prompts() -> None:
     """Build every fixed prompt of the flows with espeak-ng and sox (cached by text and voice);
     exit code 1 when a prompt cannot be produced."""
-    store = prompt_store(get_settings())
-    registry = FlowRegistry(flows_dir())
-    report = registry.reload()
+    report, built, store = build_missing_prompts(get_settings())
     for problem in report.problems():
         typer.echo(str(problem), err=True)
-    built = build_flow_prompts(store, registry.flows.values())
     for line in built.refused:
         typer.echo(f"refused: {line}", err=True)
     typer.echo(

@@ -197,3 +197,21 @@ def test_every_run_ends_within_bounded_steps(
         assert fake.routed == [result.route]
     if path.outcome == "caller_hangup":
         assert caller.hung_up
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    count=st.integers(1, 12),
+    data=st.data(),
+)
+def test_validation_of_any_graph_never_crashes_and_flags_every_trap(count: int, data: st.DataObject) -> None:
+    """Any wiring of plays and sets (no terminal, no retries) is a trap the validator reports:
+    a loop without an exit or an unknown target, never an exception."""
+    ids = [f"n{i}" for i in range(count)]
+    nodes = {
+        node_id: {"type": "play", "prompts": [PROMPT], "next": data.draw(st.sampled_from([*ids, "missing"]))}
+        for node_id in ids
+    }
+    flow = Flow.model_validate({"name": "trap", "start": "n0", "nodes": nodes})
+    problems = [p.message for p in validate_flow(flow)]
+    assert any("loop without an exit" in m or "unknown target" in m for m in problems)
