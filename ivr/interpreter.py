@@ -349,6 +349,17 @@ class Interpreter:
                 reference = ticket_reference(self.variables.get(node.source or "", ""), node.ticket_prefix)
                 ticket = await self.ports.tickets.by_reference(reference) if reference else None
                 result = {"by": "ticket", "reference": reference}
+                caller_id = self.variables.get("customer.id")
+                if (
+                    ticket is not None
+                    and caller_id
+                    and ticket.customer_id
+                    and ticket.customer_id != caller_id
+                ):
+                    result["refused"] = (
+                        "another customer's ticket"  # an identified caller hears only their own
+                    )
+                    ticket = None
                 if ticket is not None:
                     found = True
                     values = {

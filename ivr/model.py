@@ -210,7 +210,8 @@ class LookupNode(_NodeBase):
 
     ``caller``: the customer by the calling number; ``account`` / ``phone``: the customer by the
     number in ``source`` (an input's variable); ``ticket``: a ticket by the reference in ``source``
-    (digits alone are read with ``ticket_prefix``). Variables set: ``customer.id``, ``customer.name``,
+    (digits alone are read with ``ticket_prefix``; an identified caller finds only their own
+    tickets). Variables set: ``customer.id``, ``customer.name``,
     ``customer.tier``, ``customer.language``, ``open_ticket.ref`` / ``open_ticket.type`` (the
     caller's newest open ticket), ``ticket.ref``, ``ticket.status``, ``ticket.type``.
     """

@@ -175,3 +175,14 @@ async def test_survey_after_the_call_continues_the_calls_path(default_flow: Flow
     assert survey.path is first.path and first.path.outcome == "route"
     assert first.path.survey_score == 5 and fake.scores == {"c-7": 5}
     assert first.path.nodes()[-1] == "survey"
+
+
+async def test_an_identified_caller_does_not_hear_another_customers_ticket(default_flow: Flow) -> None:
+    fake = FakePorts(
+        customers_by_phone={"13800138000": SMITH},
+        tickets={"REP-000042": TicketInfo("REP-000042", "assigned", "repair", customer_id="99")},
+    )
+    result = await run_flow(default_flow, FakeCaller(["1", "4", "42#", "2"]), fake.ports())
+    lookup = next(s for s in result.path.steps if s.event == "lookup" and s.result.get("by") == "ticket")
+    assert lookup.result["found"] == "false" and "refused" in lookup.result
+    assert "status_unknown" in result.path.nodes()
