@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,7 @@ from telephony.tracker import (
     CallBridged,
     CallEnded,
     CallEvent,
+    CallLeg,
     CallQueued,
     CallStarted,
     CallTracker,
@@ -86,6 +88,34 @@ def apply_call_event(session: Session, event: CallEvent) -> None:
             ended_at=_when(event.at),
             hangup_cause=cause if event.reason == "hangup" else event.reason,
         )
+        calls.update_call(
+            session,
+            external_id=event.call_id,
+            legs=[_leg(session, leg) for leg in event.legs],
+            merged_into=event.merged_into,
+        )
+
+
+def _leg(session: Session, leg: CallLeg) -> dict[str, Any]:
+    """A leg as the record keeps it: both parties (with the agent's username for an agent phone)."""
+    return {
+        "a": _party(session, leg.a),
+        "b": _party(session, leg.b),
+        "start": _when(leg.start).isoformat() if leg.start is not None else None,
+        "end": _when(leg.end).isoformat() if leg.end is not None else None,
+    }
+
+
+def _party(session: Session, party: Party) -> dict[str, Any]:
+    extension = agent_extension(party.channel)
+    shown = {
+        "number": "" if party.restricted else party.number,
+        "name": "" if party.restricted else party.name,
+        "channel": party.channel,
+    }
+    if extension:
+        shown["agent"] = agent_for_extension(session, extension)
+    return shown
 
 
 class CallRecorder:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -15,17 +15,23 @@ from pydantic import (
     field_validator,
 )
 
+from tickets.text import HumanText
+
 Channel = Literal["phone", "web", "email"]
 Direction = Literal["inbound", "outbound"]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Score = Annotated[int, Field(ge=1, le=5)]
-Seconds = Annotated[int, Field(ge=0)]
+MAX_CALL_SECONDS = 24 * 3600
+"""No contact lasts longer: a duration beyond it (a call from year 1 answered in year 9999) is refused."""
+Seconds = Annotated[int, Field(ge=0, le=MAX_CALL_SECONDS)]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
-class InteractionCreate(BaseModel):
+class InteractionCreate(HumanText):
     """A contact to record. Without ``customer_id`` the customer is found from ``address``
     (a phone number for calls, an e-mail address for e-mails) when one matches."""
+
+    MULTILINE = frozenset({"notes"})
 
     model_config = ConfigDict(extra="forbid")
 
@@ -55,17 +61,21 @@ class InteractionCreate(BaseModel):
     @field_validator("answered_at", "ended_at")
     @classmethod
     def _in_order(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        """started_at ≤ answered_at ≤ ended_at, for the times that are given."""
+        """started_at ≤ answered_at ≤ ended_at, for the times that are given, at most a day apart."""
         earlier = ("started_at", "answered_at") if info.field_name == "ended_at" else ("started_at",)
         for name in earlier:
             other = info.data.get(name)
             if value is not None and other is not None and value < other:
                 raise ValueError(f"must not be before {name}")
+            if value is not None and other is not None and (value - other).total_seconds() > MAX_CALL_SECONDS:
+                raise ValueError(f"must be at most {MAX_CALL_SECONDS // 3600} h after {name}")
         return value
 
 
-class InteractionUpdate(BaseModel):
+class InteractionUpdate(HumanText):
     """Wrap-up and after-the-fact details."""
+
+    MULTILINE = frozenset({"notes"})
 
     model_config = ConfigDict(extra="forbid")
 
@@ -105,4 +115,6 @@ class InteractionPublic(BaseModel):
     survey_score: int | None
     recording_ref: str | None
     hangup_cause: str | None
+    legs: list[dict[str, Any]] | None = None
+    merged_into: str | None = None
     created_at: datetime

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,7 @@ from tickets.contacts import normalize_email
 from tickets.customers.lookup import customer_not_found, first_holder_id, survivor
 from tickets.customers.service import customer_id_for_number
 from tickets.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tickets.interactions.schemas import InteractionCreate, InteractionUpdate
+from tickets.interactions.schemas import MAX_CALL_SECONDS, InteractionCreate, InteractionUpdate
 from tickets.models import Customer, Interaction
 from tickets.phones import caller_id_withheld, normalize_caller_id, try_normalize_phone
 
@@ -36,9 +37,15 @@ def _aware(value: datetime) -> datetime:
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    """Whole seconds from ``start`` to ``end``; None when unknown or longer than any call lasts
+    (clock trouble on the PBX must not store a wait of 10,000 years)."""
     if start is None or end is None:
         return None
-    return max(0, round((_aware(end) - _aware(start)).total_seconds()))
+    seconds = max(0, round((_aware(end) - _aware(start)).total_seconds()))
+    if seconds > MAX_CALL_SECONDS:
+        log.warning("a duration of %s s from %s to %s is not stored", seconds, start, end)
+        return None
+    return seconds
 
 
 def _live_customer_id(session: Session, customer_id: int) -> int:
@@ -260,9 +267,12 @@ def update_call(
     customer_id: int | None = None,
     ivr_path: list[str] | None = None,
     recording_ref: str | None = None,
+    legs: list[dict[str, Any]] | None = None,
+    merged_into: str | None = None,
 ) -> Interaction:
     """Facts learnt during a call: the queue it entered, the customer the IVR identified, the IVR
-    path so far (replaces the stored one), the recording."""
+    path so far (replaces the stored one), the recording, its legs (replace the stored ones), the
+    call it merged into."""
     interaction = _by_external_id(session, external_id)
     if queue:
         interaction.queue = queue
@@ -272,6 +282,10 @@ def update_call(
         interaction.ivr_path = list(ivr_path)
     if recording_ref:
         interaction.recording_ref = recording_ref
+    if legs is not None:
+        interaction.legs = legs
+    if merged_into:
+        interaction.merged_into = merged_into
     session.flush()
     return interaction
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -42,6 +43,10 @@ class Interaction(Base):
     survey_score: Mapped[int | None] = mapped_column(SmallInteger)
     recording_ref: Mapped[str | None] = mapped_column(String(500))
     hangup_cause: Mapped[str | None] = mapped_column(String(64))
+    legs: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDoc)
+    """Who talked to whom, from when to when (the call tracker's legs; transfers show here)."""
+    merged_into: Mapped[str | None] = mapped_column(String(255))
+    """A consultation call that became part of another call: that call's ``external_id``."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer | None] = relationship()
