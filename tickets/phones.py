@@ -25,10 +25,23 @@ def default_region() -> str:
     return get_settings().default_region
 
 
+def _refusal(raw: str) -> str | None:
+    """Why ``raw`` is not taken as a number, or None. Letters would be read as keypad digits
+    (``1-800-FLOWERS`` is a valid Chinese mobile once converted) and an extension cannot be kept in
+    E.164: both would store another number than the one meant, so both are refused."""
+    if any(ch.isalpha() for ch in raw):
+        return "letters are not read as digits (give the number in digits, without an extension)"
+    return None
+
+
 def _parse(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    if _refusal(raw) is not None:
+        return None
     try:
         number = phonenumbers.parse(raw, region)
     except NumberParseException:
+        return None
+    if number.extension:  # "…#123", "…;ext=123": the extension would be dropped silently
         return None
     return number if phonenumbers.is_valid_number(number) else None
 
@@ -38,8 +51,9 @@ def normalize_phone(raw: str, *, region: str | None = None, field: str = "phone"
     text = (raw or "").strip()
     number = _parse(text, region or default_region()) if text else None
     if number is None:
+        why = _refusal(text) or "not a valid phone number"
         raise InvalidInput(
-            f"{field}: {raw!r} is not a valid phone number",
+            f"{field}: {raw!r} is {why if why.startswith('not') else 'refused: ' + why}",
             error_id="invalid-phone",
             details={"field": field, "value": raw},
         )

@@ -42,7 +42,7 @@ async def read_login(request: Request) -> LoginRequest:
             data: Any = json.loads(body or b"null")
         else:
             data = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise RequestValidationError(
             [{"type": "value_error", "loc": ("body",), "msg": "malformed request body", "input": None}]
         ) from exc

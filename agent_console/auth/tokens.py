@@ -46,7 +46,14 @@ def to_millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def _from_numeric_date(value: float) -> datetime:
+# A NumericDate outside 1970-01-01 .. 9999-12-31 names no moment a token of ours was issued or
+# expires: refused like any forged token (never a 500 from a date conversion overflowing).
+MAX_NUMERIC_DATE = 253_402_300_799
+
+
+def _from_numeric_date(value: object) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_NUMERIC_DATE:
+        raise TokenError("invalid token")
     millis = round(value * 1000)
     return datetime.fromtimestamp(millis // 1000, UTC) + timedelta(milliseconds=millis % 1000)
 
@@ -59,7 +66,7 @@ def decode_token(token: str, *, secret: str) -> TokenClaims:
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("token expired") from exc
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, OverflowError, ValueError) as exc:  # a NumericDate no clock can hold
         raise TokenError("invalid token") from exc
     if payload.get("typ") != TOKEN_TYPE or not isinstance(payload.get("sub"), str):
         raise TokenError("invalid token")
@@ -67,5 +74,5 @@ def decode_token(token: str, *, secret: str) -> TokenClaims:
         username=payload["sub"],
         role=str(payload.get("role", "")),
         issued_at=_from_numeric_date(payload["iat"]),
-        expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        expires_at=_from_numeric_date(payload["exp"]),
     )

@@ -8,6 +8,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from tickets.text import HumanText
+
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Serial = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -18,7 +20,8 @@ def _check_dates(purchase: date | None, warranty_end: date | None) -> None:
         raise ValueError("warranty_end is before purchase_date")
 
 
-class AssetCreate(BaseModel):
+class AssetCreate(HumanText):
+    MULTILINE = frozenset({"address"})
     model_config = ConfigDict(extra="forbid")
 
     product: Text200
@@ -35,7 +38,8 @@ class AssetCreate(BaseModel):
         return self
 
 
-class AssetUpdate(BaseModel):
+class AssetUpdate(HumanText):
+    MULTILINE = frozenset({"address"})
     model_config = ConfigDict(extra="forbid")
 
     product: Text200 | None = None

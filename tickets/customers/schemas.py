@@ -12,6 +12,7 @@ from tickets.contacts import normalize_email
 from tickets.errors import InvalidInput
 from tickets.pagination import MAX_LIMIT
 from tickets.phones import normalize_phone
+from tickets.text import HumanText
 
 Tier = Literal["standard", "silver", "gold", "vip"]
 ContactKind = Literal["phone", "email"]
@@ -49,8 +50,10 @@ def _tags(values: list[str] | None) -> list[str] | None:
     return None if values is None else list(dict.fromkeys(values))
 
 
-class CustomerCreate(BaseModel):
+class CustomerCreate(HumanText):
     """A new customer; phone numbers are normalized to E.164 (the first of each kind is primary)."""
+
+    MULTILINE = frozenset({"notes"})
 
     model_config = ConfigDict(extra="forbid")
 
@@ -70,8 +73,10 @@ class CustomerCreate(BaseModel):
     _norm_tags = field_validator("tags")(_tags)
 
 
-class CustomerUpdate(BaseModel):
+class CustomerUpdate(HumanText):
     """Fields to change; ``phones`` / ``emails`` when given replace that kind of contact point."""
+
+    MULTILINE = frozenset({"notes"})
 
     model_config = ConfigDict(extra="forbid")
 
@@ -99,7 +104,7 @@ class CustomerUpdate(BaseModel):
         return value
 
 
-class ContactPointCreate(BaseModel):
+class ContactPointCreate(HumanText):
     model_config = ConfigDict(extra="forbid")
 
     kind: ContactKind

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from tickets.contacts import normalize_email
 from tickets.errors import InvalidInput
 from tickets.phones import normalize_phone
+from tickets.text import HumanText
 
 IntakeKind = Literal["contact", "inquiry", "repair", "complaint"]
 
@@ -25,10 +26,12 @@ def _normalised(normalize: Callable[..., str], value: str | None, field: str) ->
         raise ValueError(exc.message) from exc
 
 
-class WebIntake(BaseModel):
+class WebIntake(HumanText):
     """A website's contact request or complaint. ``phone`` (any format; E.164 after validation) and/or
     ``email`` must be given. ``reference`` is the website's own id of the submission: sending the
     same reference again returns the first result instead of a second ticket."""
+
+    MULTILINE = frozenset({"message"})
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

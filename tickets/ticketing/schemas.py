@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from tickets.text import HumanText
 from tickets.workflow.vocab import Priority, Severity, Status, TicketType
 
 Text500 = Annotated[str, Field(min_length=1, max_length=500)]
@@ -22,7 +23,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
 
-class _In(BaseModel):
+class _In(HumanText):
+    MULTILINE = frozenset({"description", "fault", "compensation", "body", "comment", "outcome", "notes"})
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

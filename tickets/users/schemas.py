@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tickets.text import HumanText
 from tickets.users.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 Role = Literal["agent", "supervisor", "admin"]
@@ -36,7 +37,7 @@ class UserPublic(BaseModel):
     last_login_at: datetime | None
 
 
-class UserCreate(BaseModel):
+class UserCreate(HumanText):
     username: str = Field(pattern=USERNAME_PATTERN, description="lower-case letters, digits, . _ -")
     display_name: str = Field(min_length=1, max_length=128)
     role: Role = "agent"
@@ -47,7 +48,7 @@ class UserCreate(BaseModel):
     _normalise = field_validator("username", mode="before")(lower_username)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(HumanText):
     """Fields to change; those left out stay as they are."""
 
     display_name: str | None = Field(default=None, min_length=1, max_length=128)
