@@ -151,6 +151,11 @@ class Interpreter:
             if self.result.path.outcome is None:
                 self._step("hangup")
                 self._end("caller_hangup")
+        except Exception as exc:  # a port or the session failed: the caller goes to an agent
+            logger.exception("IVR call %s failed at node %s", self.session.call_id, self._node)
+            self._step("error", result={"error": type(exc).__name__, "message": str(exc)[:200]})
+            if self.result.path.outcome is None:
+                await self._fallback("error")
         if self.result.path.outcome is None:  # a node without a next (cannot happen in a valid flow)
             await self._fallback("no-next")
         self.result.variables = dict(self.variables)
@@ -489,6 +494,7 @@ class Interpreter:
             self._end("hangup")
             await self.session.hangup()
             return
+        self.variables["voicemail.recording"] = recording.location  # kept on the path even if the desk fails
         reference = await self.ports.callbacks.voicemail(
             VoicemailRequest(
                 call_id=self.session.call_id,

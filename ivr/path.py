@@ -12,7 +12,7 @@ ENDED_BY_CALLER: tuple[Outcome, ...] = ("caller_hangup",)
 
 Event = Literal[
     "entered", "option", "invalid", "timeout", "repeat", "input", "lookup", "branch",
-    "set", "played", "recorded", "scheduled", "scored", "step_limit", "hangup",
+    "set", "played", "recorded", "scheduled", "scored", "step_limit", "hangup", "error",
 ]  # fmt: skip
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from ivr.interpreter import run_flow
 from ivr.model import Flow
-from ivr.ports import CustomerInfo, TicketInfo
+from ivr.ports import CustomerInfo, TicketInfo, VoicemailRequest
 from ivr.session import Text
 
 from .fakes import HANGUP, Clock, FakeCaller, FakePorts
@@ -186,3 +186,19 @@ async def test_an_identified_caller_does_not_hear_another_customers_ticket(defau
     lookup = next(s for s in result.path.steps if s.event == "lookup" and s.result.get("by") == "ticket")
     assert lookup.result["found"] == "false" and "refused" in lookup.result
     assert "status_unknown" in result.path.nodes()
+
+
+async def test_a_failing_ticket_desk_after_a_voicemail_sends_the_caller_to_an_agent_and_keeps_the_path(
+    default_flow: Flow,
+) -> None:
+    class BrokenDesk(FakePorts):
+        async def voicemail(self, request: VoicemailRequest) -> str:
+            raise RuntimeError("database down")
+
+    fake = BrokenDesk(clock=Clock(datetime(2026, 12, 1, 14, 0, tzinfo=UTC)))
+    result = await run_flow(default_flow, FakeCaller(["1", "9", "1"], call_id="c-err"), fake.ports())
+    assert result.outcome == "fallback" and result.route is not None and result.route.queue == "fallback"
+    error = result.path.steps[-1]
+    assert error.event == "error" and error.node == "voicemail" and "database down" in error.result["message"]
+    assert fake.saved == [result.path]
+    assert result.path.variables["voicemail.recording"] == "/var/spool/ivr/c-err.wav"  # nothing lost
