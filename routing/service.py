@@ -279,8 +279,11 @@ class RoutingService:
             deadline = self.core.next_deadline()
             delay = 3600.0 if deadline is None else max(0.0, deadline - self._clock())
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that arrives as the
+            # event is set, and close() would wait for this loop forever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
             deadline = self.core.next_deadline()
             if deadline is not None and deadline <= self._clock():
                 try:

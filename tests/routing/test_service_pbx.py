@@ -4,17 +4,22 @@ not answer pauses its agent "missed" and puts the call back at the head of its q
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from bus import InProcessBus, Subscription
 from routing import messages as m
 from routing.ami_control import AmiCallControl
+from routing.config import RoutingConfigError, parse
 from routing.core import RoutingCore
 from routing.domain import AgentState, CallAttributes, CallStatus, RoutingConfig
 from routing.engine import Engine
-from routing.events import LogIn
+from routing.events import CallEnded, LogIn
+from routing.repository import SqlConfigChangeStore, SqlJourneyStore
 from routing.service import RoutingService
 from routing.store import MemoryStore
 from telephony.ami import AmiClient
@@ -109,3 +114,57 @@ async def test_a_phone_that_does_not_answer_pauses_its_agent_and_requeues_the_ca
         assert any(isinstance(msg, m.AgentStateChanged) and msg.reason == "missed" for msg in published)
     finally:
         await hang_up_all(ami, caller.leg, caller.waiting)
+
+
+def seed(extension: str) -> dict[str, object]:
+    return {"queues": {"q": {"ring_timeout": 4, "wrapup_seconds": 0, "max_wait": 120}},
+            "agents": {"alice": {"extension": extension, "queues": ["q"]}}}
+
+
+def service_from(document: dict[str, object], ami: AmiClient, channels: dict[str, str],
+                 **ports: Any) -> RoutingService:
+    control = AmiCallControl(ami, caller_channel=channels.get)
+    return RoutingService(Engine(RoutingCore(parse(document)), MemoryStore()), control=control,
+                          publish=lambda message: None, document=document, **ports)
+
+
+async def test_a_run_time_queue_change_is_validated_stored_audited_and_survives_a_restart(
+        ami: AmiClient, db_sessionmaker: sessionmaker[Session]) -> None:
+    document = seed(unique_extension())
+    changes = SqlConfigChangeStore(db_sessionmaker)
+    async with service_from(document, ami, {}, changes=changes) as service:
+        await service.change("queue", "q", {"ring_timeout": 4, "max_wait": 45}, "supervisor1")
+        assert service.core.queues["q"].max_wait == 45
+        with pytest.raises(RoutingConfigError, match="unknown strategy"):
+            await service.change("queue", "q", {"strategy": "fastest"}, "supervisor1")
+    async with service_from(document, ami, {}, changes=changes) as restarted:
+        assert restarted.core.queues["q"].max_wait == 120
+        await restarted.load_changes()
+        assert restarted.core.queues["q"].max_wait == 45
+    history = await changes.history("queue", "q")
+    assert [(c.actor, json.loads(c.body)["max_wait"]) for c in history] == [("supervisor1", 45)]
+
+
+async def test_the_journey_of_a_connected_call_is_stored(
+        ami: AmiClient, db_sessionmaker: sessionmaker[Session]) -> None:
+    extension = unique_extension()
+    journeys = SqlJourneyStore(db_sessionmaker)
+    channels: dict[str, str] = {}
+    caller = await place_caller(ami)
+    call_id = f"c-{caller.number}"
+    try:
+        async with service_from(seed(extension), ami, channels, journeys=journeys) as service:
+            channels[call_id] = caller.waiting
+            await service.submit(LogIn("alice"))
+            await service.call_entered(CallAttributes(call_id=call_id, queue="q", customer_id="77"))
+            calls = service.core.calls
+            await poll(lambda: call_id in calls and calls[call_id].status is CallStatus.CONNECTED,
+                       what="the call answered")
+            await service.submit(CallEnded(call_id))
+    finally:
+        await hang_up_all(ami, caller.leg, caller.waiting)
+    steps = await journeys.steps(call_id)
+    assert [(s.step, s.agent_id) for s in steps] == [("entered", None), ("offered", "alice"),
+                                                     ("answered", "alice"), ("ended", "alice")]
+    last = await journeys.last_agent("77", since=0)
+    assert last is not None and last.agent_id == "alice"
