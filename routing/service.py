@@ -86,9 +86,10 @@ class RoutingService:
         self._heartbeat_ttl = heartbeat_ttl
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._journal: asyncio.Queue[d.RecordJourney] = asyncio.Queue(journey_buffer)
+        self._journal: asyncio.Queue[d.RecordJourney | None] = asyncio.Queue(journey_buffer)  # None: stop
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -98,8 +99,8 @@ class RoutingService:
             asyncio.create_task(self._timer_loop(), name="routing-timers"),
             asyncio.create_task(self._snapshot_loop(), name="routing-snapshots"),
             asyncio.create_task(self._heartbeat_loop(), name="routing-heartbeat"),
-            asyncio.create_task(self._journey_loop(), name="routing-journeys"),
         ]
+        self._writer = asyncio.create_task(self._journey_loop(), name="routing-journeys")
 
     async def close(self) -> None:
         for task in self._loops:
@@ -110,7 +111,10 @@ class RoutingService:
         self._loops = []
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._flush_journeys()
+        if self._writer is not None:  # the writer stores what it holds, then stops
+            await self._journal.put(None)
+            await self._writer
+            self._writer = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -312,20 +316,19 @@ class RoutingService:
             await asyncio.sleep(self._heartbeat_ttl / 3)
 
     async def _journey_loop(self) -> None:
+        """Store journey steps in batches (up to 500 a write) until the stop mark."""
         while True:
-            first = await self._journal.get()
-            await self._write_journeys([first])
-
-    async def _flush_journeys(self) -> None:
-        while not self._journal.empty():
-            await self._write_journeys([])
-
-    async def _write_journeys(self, steps: list[d.RecordJourney]) -> None:
-        while not self._journal.empty() and len(steps) < 500:
-            steps.append(self._journal.get_nowait())
-        if not steps or self._journeys is None:
-            return
-        try:
-            await self._journeys.append(steps)
-        except Exception:
-            log.exception("routing: %d journey steps could not be stored", len(steps))
+            item = await self._journal.get()
+            steps: list[d.RecordJourney] = []
+            while item is not None:
+                steps.append(item)
+                if len(steps) >= 500 or self._journal.empty():
+                    break
+                item = self._journal.get_nowait()
+            if steps and self._journeys is not None:
+                try:
+                    await self._journeys.append(steps)
+                except Exception:
+                    log.exception("routing: %d journey steps could not be stored", len(steps))
+            if item is None:
+                return
