@@ -8,6 +8,7 @@ and its messages are dropped, so no agent is ever offered two calls across insta
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from routing import decisions as d
@@ -16,16 +17,26 @@ from routing import messages as m
 from routing.core import RoutingCore
 from routing.domain import AgentState
 from routing.events import Input, ReservationLost
+from routing.ordering import store_score
 from routing.store import StateStore
+
+log = logging.getLogger(__name__)
 
 HELD_STATES = (AgentState.RESERVED, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP)
 
 
 class Engine:
+    """When the store cannot be reached, nothing is offered (an offer needs a reservation: no agent
+    is ever offered twice); calls wait, and ``store_ok`` is False so the service stops its heartbeat
+    and the holding dialplan moves the callers to the plain fallback queue. When the store answers
+    again, this instance's waiting calls and held agents are written back before anything else."""
+
     def __init__(self, core: RoutingCore, store: StateStore, reservation_ttl: float = 60.0) -> None:
         self.core = core
         self.store = store
         self.reservation_ttl = reservation_ttl
+        self.store_ok = True
+        self._unsynced_removals: list[tuple[str, str, float | None]] = []
 
     async def handle(self, event: Input, now: float) -> list[d.Decision]:
         out: list[d.Decision] = []
@@ -37,7 +48,7 @@ class Engine:
             offers = [x for x in decisions if isinstance(x, d.OfferCall)]
             ttl = self.reservation_ttl
             reserves = [(x.agent_id, x.call_id, max(ttl, x.ring_timeout * 2)) for x in offers]
-            granted = await self.store.commit(changes, releases, reserves)
+            granted = await self._commit(changes, releases, reserves)
             lost = {(x.call_id, x.agent_id) for x, ok in zip(offers, granted, strict=True) if not ok}
             pending.extend(ReservationLost(call_id, agent_id) for call_id, agent_id in lost)
             for decision in decisions:
@@ -48,8 +59,43 @@ class Engine:
                 out.append(decision)
         return out
 
+    async def _commit(self, changes: list[tuple[str, str, float | None]], releases: list[tuple[str, str]],
+                      reserves: list[tuple[str, str, float]]) -> list[bool]:
+        if not self.store_ok and not await self.resync():
+            self._unsynced_removals.extend(c for c in changes if c[2] is None)
+            return [False] * len(reserves)
+        try:
+            return await self.store.commit(changes, releases, reserves)
+        except Exception:
+            log.exception("routing: the state store is unreachable; no offers until it is back")
+            self.store_ok = False
+            self._unsynced_removals.extend(c for c in changes if c[2] is None)
+            return [False] * len(reserves)
+
+    async def resync(self) -> bool:
+        """Write this instance's state back to a store that was unreachable; True when it worked."""
+        core = self.core
+        changes = list(self._unsynced_removals)
+        for entries in core.waiting.values():
+            for entry in entries:
+                call = core.calls[entry[4]]
+                changes.append((call.queue, call.call_id, store_score(call.order)))
+        held = [(a.profile.agent_id, a.call_id, self.reservation_ttl) for a in core.agents.values()
+                if a.state in HELD_STATES and a.call_id]
+        try:
+            await self.store.commit(changes, [], held)
+        except Exception:
+            return False
+        self._unsynced_removals = []
+        self.store_ok = True
+        log.warning("routing: the state store is back; %d queue entries and %d agents written back",
+                    len(changes), len(held))
+        return True
+
     async def refresh(self) -> None:
         """Extend every reservation this instance holds (call it well within ``reservation_ttl``)."""
+        if not self.store_ok and not await self.resync():
+            return
         for agent in self.core.agents.values():
             if agent.state in HELD_STATES and agent.call_id:
                 await self.store.refresh(agent.profile.agent_id, agent.call_id, self.reservation_ttl)

@@ -309,8 +309,9 @@ class RoutingService:
     async def _heartbeat_loop(self) -> None:
         while True:
             try:
-                await self._control.heartbeat(self._heartbeat_ttl)
                 await self.engine.refresh()
+                if self.engine.store_ok:  # no store, no offers: let the dialplan's fallback take the callers
+                    await self._control.heartbeat(self._heartbeat_ttl)
             except Exception:
                 log.exception("routing: heartbeat failed")
             await asyncio.sleep(self._heartbeat_ttl / 3)

@@ -95,3 +95,25 @@ async def test_the_engine_keeps_the_global_queue_order_in_the_store() -> None:
     await engine.handle(LogIn("a00"), T0 + 5)
     assert await store.order("q") == ["c0", "c2"]
     assert await store.holder("a00") == "c1"
+
+
+async def test_while_redis_is_unreachable_nothing_is_offered_and_its_state_is_rebuilt_when_it_returns(
+        redis_prefix: str) -> None:
+    dead = RedisStore.from_url("redis://127.0.0.1:1/0", prefix=redis_prefix)
+    engine = Engine(new_core(), dead)
+    now = T0
+    out = await engine.handle(LogIn("a00"), now)
+    out += await engine.handle(CallEntered(CallAttributes(call_id="c1", queue="q")), now)
+    out += await engine.handle(CallEntered(CallAttributes(call_id="c2", queue="q")), now + 0.1)
+    assert [x for x in out if isinstance(x, OfferCall)] == [] and not engine.store_ok
+    await dead.close()
+    live = RedisStore.from_url(REDIS_URL, prefix=redis_prefix)
+    try:
+        engine.store = live
+        out = await engine.handle(Tick(), now + 2)  # the agent held back after the refusal is free again
+        assert engine.store_ok
+        assert [(x.call_id, x.agent_id) for x in out if isinstance(x, OfferCall)] == [("c1", "a00")]
+        assert await live.holder("a00") == "c1"
+        assert await live.order("q") == ["c2"]
+    finally:
+        await live.close()
