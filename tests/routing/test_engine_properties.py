@@ -31,7 +31,8 @@ step = st.tuples(st.integers(0, 1), st.integers(0, 5), st.integers(0, 100), st.f
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(step, min_size=1, max_size=80))
-def test_two_engines_on_one_store_never_offer_an_agent_twice(steps: list[tuple[int, int, int, float]]) -> None:
+def test_two_engines_on_one_store_never_offer_an_agent_twice(
+        steps: list[tuple[int, int, int, float]]) -> None:
     now = [T0]
 
     def clock() -> float:
