@@ -168,3 +168,39 @@ async def test_the_journey_of_a_connected_call_is_stored(
                                                      ("answered", "alice"), ("ended", "alice")]
     last = await journeys.last_agent("77", since=0)
     assert last is not None and last.agent_id == "alice"
+
+
+async def test_calls_reach_agents_with_the_right_skill_vip_before_standard(
+        ami: AmiClient, events: EventLog) -> None:
+    billing, general = unique_extension(), unique_extension()
+    document = {
+        "priority": {"tiers": {"vip": 30}},
+        "queues": {"billing": {"skills": {"billing": 5}, "ring_timeout": 8, "wrapup_seconds": 0},
+                   "general": {"skills": {"general": 1}, "ring_timeout": 8, "wrapup_seconds": 0}},
+        "agents": {"bill": {"extension": billing, "skills": {"billing": 7}, "queues": ["billing", "general"]},
+                   "gen": {"extension": general, "skills": {"general": 3}, "queues": ["general"]}},
+    }
+    channels: dict[str, str] = {}
+    callers = [await place_caller(ami) for _ in range(3)]
+    try:
+        async with service_from(document, ami, channels) as service:
+            for name, caller in zip(("std", "vip", "bill-call"), callers, strict=True):
+                channels[name] = caller.waiting
+            await service.call_entered(CallAttributes(call_id="std", queue="general"))
+            await service.call_entered(CallAttributes(call_id="vip", queue="general", tier="vip"))
+            await service.call_entered(CallAttributes(call_id="bill-call", queue="billing"))
+            await service.submit(LogIn("gen"))
+            await service.submit(LogIn("bill"))
+            calls = service.core.calls
+            await poll(lambda: all(calls[c].status is CallStatus.CONNECTED for c in ("vip", "bill-call")),
+                       what="the VIP and the billing call answered")
+            assert (calls["vip"].agent_id, calls["bill-call"].agent_id) == ("gen", "bill")
+            assert calls["std"].status is CallStatus.WAITING
+            for call_id, extension in (("vip", general), ("bill-call", billing)):
+                joined = await events.wait("BridgeEnter", Channel=channels[call_id])
+                await events.wait("BridgeEnter", BridgeUniqueid=joined.get("BridgeUniqueid", ""),
+                                  where=lambda e, x=extension: e.get("Channel", "").startswith(
+                                      f"Local/{x}@agent-phones"))
+    finally:
+        for caller in callers:
+            await hang_up_all(ami, caller.leg, caller.waiting)
