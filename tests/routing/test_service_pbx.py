@@ -5,6 +5,7 @@ not answer pauses its agent "missed" and puts the call back at the head of its q
 from __future__ import annotations
 
 import json
+from functools import partial
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from routing.events import CallEnded, LogIn
 from routing.repository import SqlConfigChangeStore, SqlJourneyStore
 from routing.service import RoutingService
 from routing.store import MemoryStore
-from telephony.ami import AmiClient
+from telephony.ami import AmiClient, Message
 from telephony.control import ApplicationTarget, db_delete, db_put, originate
 from tests.routing.builders import agent, queue
 from tests.telephony.control.calls import EventLog, hang_up_all, poll, unique_extension, unique_number
@@ -31,6 +32,10 @@ from tests.telephony.control.fixtures import ami, events
 __all__ = ["ami", "events"]
 
 pytestmark = pytest.mark.pbx
+
+
+def starts_with(prefix: str, event: Message) -> bool:
+    return event.get("Channel", "").startswith(prefix)
 
 
 class Caller:
@@ -198,9 +203,9 @@ async def test_calls_reach_agents_with_the_right_skill_vip_before_standard(
             assert calls["std"].status is CallStatus.WAITING
             for call_id, extension in (("vip", general), ("bill-call", billing)):
                 joined = await events.wait("BridgeEnter", Channel=channels[call_id])
+                agent_leg = f"Local/{extension}@agent-phones"
                 await events.wait("BridgeEnter", BridgeUniqueid=joined.get("BridgeUniqueid", ""),
-                                  where=lambda e, x=extension: e.get("Channel", "").startswith(
-                                      f"Local/{x}@agent-phones"))
+                                  where=partial(starts_with, agent_leg))
     finally:
         for caller in callers:
             await hang_up_all(ami, caller.leg, caller.waiting)
