@@ -5,8 +5,8 @@ not answer pauses its agent "missed" and puts the call back at the head of its q
 from __future__ import annotations
 
 import json
-from functools import partial
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
