@@ -30,9 +30,9 @@ def test_probability_of_waiting_matches_the_exact_sum_formula(tenths: int, agent
 
 
 def test_the_call_centre_helper_worked_example() -> None:
-    # Call Centre Helper, "Erlang C Formula – Made Simple With an Easy Worked Example":
-    # 100 calls in 30 minutes, AHT 180 s → 10 erlangs; with 11 agents Pw = 68.21 %, 39 % answered in
-    # 20 s, ASA 122.8 s; 14 agents are needed for 80 % in 20 s.
+    # Call Centre Helper, "Erlang C Formula – Made Simple With an Easy Worked Example" (callcentrehelper.com):
+    # 100 calls in 30 minutes, AHT 180 s → 10 erlangs; with 11 agents Pw = 68.21 % and 39 % answered
+    # in 20 s; 14 agents are needed for 80 % in 20 s. ASA = Pw × AHT / (N − A) = 122.8 s follows.
     traffic = erlang.traffic(100, 1800, 180)
     assert traffic == pytest.approx(10.0)
     assert erlang.probability_of_waiting(traffic, 11) == pytest.approx(0.6821, abs=5e-5)
