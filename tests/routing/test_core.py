@@ -34,11 +34,16 @@ from routing.events import (
     CallerHungUp,
     DeviceStateChanged,
     EndWrapUp,
+    LogIn,
+    LogOut,
     OfferAnswered,
     OfferFailed,
     Pause,
+    RemoveAgent,
     ReservationLost,
     Tick,
+    UpsertAgent,
+    UpsertQueue,
 )
 from routing.messages import AgentStateChanged, CallOffered
 from tests.routing.builders import T0, agent, core, enter, log_in, offers, queue, skills
@@ -363,3 +368,52 @@ def test_unknown_queues_and_agents_are_refused_with_a_clear_error_and_change_not
     assert log_in(c, "zz") == [Refused("LogIn", "no-such-agent", "unknown agent 'zz'", "zz")]
     assert c.handle(Pause("a"), T0) == [Refused("Pause", "agent-logged-out", "agent 'a' is logged out", "a")]
     assert c.calls == {} and c.agents["a"].state is AgentState.LOGGED_OUT
+
+
+def test_a_queue_change_at_run_time_lets_a_waiting_call_reach_an_idle_agent_at_once() -> None:
+    c = core([queue("q", skills=skills(s=8))], [agent("a", ["q"], skills=skills(s=5))])
+    log_in(c, "a")
+    enter(c, "c1", "q", T0)
+    out = c.handle(UpsertQueue(queue("q", skills=skills(s=5))), T0 + 1)
+    assert offers(out) == [("c1", "a")]
+
+
+def test_an_agent_given_a_skill_at_run_time_takes_the_call_waiting_for_it() -> None:
+    c = core([queue("q", skills=skills(repair=4))], [agent("a", ["q"])])
+    log_in(c, "a")
+    enter(c, "c1", "q", T0)
+    out = c.handle(UpsertAgent(agent("a", ["q"], skills=skills(repair=6))), T0 + 1)
+    assert offers(out) == [("c1", "a")]
+    assert c.agents["a"].state is AgentState.RESERVED
+
+
+def test_logging_out_while_ringing_puts_the_call_back_at_the_head_for_someone_else() -> None:
+    c = core([queue("q", ageing_per_minute=0)], [agent("a", ["q"]), agent("b", ["q"])])
+    log_in(c, "a")
+    enter(c, "c1", "q", T0)
+    enter(c, "c2", "q", T0 + 1, tier="vip")
+    c.handle(AgentRinging("c1", "a"), T0 + 1)
+    out = c.handle(LogOut("a"), T0 + 2)
+    assert CancelOffer("c1", "a") in out and c.agents["a"].state is AgentState.LOGGED_OUT
+    assert c.position(c.calls["c1"]) == 1
+    assert offers(log_in(c, "b", now=T0 + 3)) == [("c1", "b")]
+
+
+def test_a_removed_agent_is_no_longer_offered_calls() -> None:
+    c = core([queue("q")], [agent("a", ["q"])])
+    log_in(c, "a")
+    c.handle(RemoveAgent("a"), T0)
+    assert "a" not in c.agents and offers(enter(c, "c1", "q", T0 + 1)) == []
+    assert c.handle(LogIn("a"), T0 + 2)[0] == Refused("LogIn", "no-such-agent", "unknown agent 'a'", "a")
+
+
+def test_device_states_of_our_own_call_do_not_make_the_agent_unofferable_afterwards() -> None:
+    c = core([queue("q", wrapup_seconds=0)], [agent("a", ["q"])])
+    log_in(c, "a")
+    enter(c, "c1", "q", T0)
+    c.handle(DeviceStateChanged("a", DeviceState.RINGING), T0 + 1)
+    c.handle(OfferAnswered("c1", "a"), T0 + 2)
+    c.handle(DeviceStateChanged("a", DeviceState.INUSE), T0 + 2)
+    c.handle(CallEnded("c1"), T0 + 30)
+    c.handle(DeviceStateChanged("a", DeviceState.NOT_INUSE), T0 + 30)
+    assert offers(enter(c, "c2", "q", T0 + 31)) == [("c2", "a")]
