@@ -172,11 +172,16 @@ class RoutingService:
             await self.submit(UpsertQueue(queue))
         for profile in config.agents:
             await self.submit(UpsertAgent(profile))
+        kept = {profile.agent_id for profile in config.agents}
+        for agent_id in [a for a in self.core.agents if a not in kept]:
+            await self.submit(RemoveAgent(agent_id))
 
     async def change(self, kind: str, name: str, body: dict[str, Any] | None, actor: str) -> None:
         """Add, change (``body``: the entry as in routing.yaml) or remove (``body`` None) a queue or an
         agent. The whole configuration is validated with the change first (``RoutingConfigError``
         naming the entry); the change is stored (audited) before it takes effect."""
+        if kind == "queue" and body is None:
+            raise RoutingConfigError([f"queues.{name}: a queue is retired by a restart, not live"])
         change = ConfigChange(kind=kind, name=name, body="" if body is None else json.dumps(body),
                               actor=actor, at=self._clock(), removed=body is None)
         config = parse(with_changes(self._document, [*self._applied, change]))
@@ -184,8 +189,6 @@ class RoutingService:
             await self._changes.record(change)
         self._applied.append(change)
         if kind == "queue":
-            if body is None:
-                raise RoutingConfigError([f"queues.{name}: a queue is retired by a restart, not live"])
             await self.submit(UpsertQueue(config.queue(name)))
         elif body is None:
             await self.submit(RemoveAgent(name))

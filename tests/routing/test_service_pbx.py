@@ -142,10 +142,15 @@ async def test_a_run_time_queue_change_is_validated_stored_audited_and_survives_
         assert service.core.queues["q"].max_wait == 45
         with pytest.raises(RoutingConfigError, match="unknown strategy"):
             await service.change("queue", "q", {"strategy": "fastest"}, "supervisor1")
+        with pytest.raises(RoutingConfigError, match="retired by a restart"):
+            await service.change("queue", "q", None, "supervisor1")
+        await service.change("agent", "alice", None, "supervisor1")
+        assert "alice" not in service.core.agents
     async with service_from(document, ami, {}, changes=changes) as restarted:
         assert restarted.core.queues["q"].max_wait == 120
         await restarted.load_changes()
         assert restarted.core.queues["q"].max_wait == 45
+        assert "alice" not in restarted.core.agents
     history = await changes.history("queue", "q")
     assert [(c.actor, json.loads(c.body)["max_wait"]) for c in history] == [("supervisor1", 45)]
 
