@@ -29,11 +29,12 @@ from typing import Any, Self
 from routing import decisions as d
 from routing import messages as m
 from routing.config import RoutingConfigError, parse, with_changes
-from routing.domain import CallAttributes, QueueConfig
+from routing.domain import AgentProfile, CallAttributes, QueueConfig
 from routing.engine import Engine
 from routing.events import (
     CallEntered,
     Input,
+    LogOut,
     OfferAnswered,
     OfferFailed,
     RemoveAgent,
@@ -42,6 +43,7 @@ from routing.events import (
     UpsertQueue,
 )
 from routing.ports import (
+    AgentDirectory,
     AgentLegFailed,
     CallControl,
     ConfigChange,
@@ -195,6 +197,22 @@ class RoutingService:
         else:
             profile = next(p for p in config.agents if p.agent_id == name)
             await self.submit(UpsertAgent(profile))
+
+    async def sync_agents(self, directory: AgentDirectory) -> None:
+        """Agents are the users with an extension: the directory's extension and name win over the
+        configuration's; a user the configuration does not know becomes an agent of no queue (seen,
+        never offered calls); an inactive user is logged out; an agent who is no user is removed."""
+        users = {user.username: user for user in await directory.users_with_extension()}
+        for username, user in sorted(users.items()):
+            known = self.core.agents.get(username)
+            base = known.profile if known is not None else AgentProfile(username, user.extension)
+            profile = replace(base, extension=user.extension, name=user.name or base.name)
+            if known is None or known.profile != profile:
+                await self.submit(UpsertAgent(profile))
+            if not user.active:
+                await self.submit(LogOut(username))
+        for agent_id in [a for a in self.core.agents if a not in users]:
+            await self.submit(RemoveAgent(agent_id))
 
     # ------------------------------------------------------------------ reads
     def statistics(self) -> m.Statistics:

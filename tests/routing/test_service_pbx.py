@@ -214,3 +214,34 @@ async def test_calls_reach_agents_with_the_right_skill_vip_before_standard(
     finally:
         for caller in callers:
             await hang_up_all(ami, caller.leg, caller.waiting)
+
+
+async def test_agents_are_the_users_with_an_extension(
+        ami: AmiClient, db_sessionmaker: sessionmaker[Session]) -> None:
+    from callcenter.adapters.routing_record import RecordAgentDirectory
+    from tickets.users.models import User
+
+    extension = unique_extension()
+    suffix = unique_number()[-6:]
+    alice, carol, dave = f"alice{suffix}", f"carol{suffix}", f"dave{suffix}"
+    with db_sessionmaker() as session, session.begin():
+        session.add_all([
+            User(username=alice, display_name="李娜", password_hash="x", extension=extension),
+            User(username=carol, display_name="Carol", password_hash="x", extension=unique_extension()),
+            User(username=dave, display_name="Dave", password_hash="x", extension=unique_extension(),
+                 active=False),
+        ])
+    document = {"queues": {"q": {}},
+                "agents": {alice: {"extension": "0000", "skills": {"general": 5}, "queues": ["q"]},
+                           dave: {"extension": "0002", "queues": ["q"]},
+                           "ghost": {"extension": "0001", "queues": ["q"]}}}
+    async with service_from(document, ami, {}) as service:
+        await service.submit(LogIn(dave))
+        assert service.core.agents[dave].state is AgentState.AVAILABLE
+        await service.sync_agents(RecordAgentDirectory(db_sessionmaker))
+        agents = service.core.agents
+        assert agents[alice].profile.extension == extension and agents[alice].profile.name == "李娜"
+        assert agents[alice].profile.level("general") == 5  # the configuration's skills are kept
+        assert agents[carol].profile.queues == ()  # known to the record only: seen, never offered calls
+        assert agents[dave].state is AgentState.LOGGED_OUT  # inactive in the record
+        assert "ghost" not in agents
