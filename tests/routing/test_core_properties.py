@@ -203,7 +203,7 @@ class Run:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(step, min_size=1, max_size=120))
+@given(st.lists(step, min_size=30, max_size=250))
 def test_invariants_hold_over_random_event_sequences(steps: list[tuple[int, int, int, float]]) -> None:
     run = Run()
     for kind, a, b, dt in steps:
