@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from agent_console import health, metrics, ws_ping
 from agent_console.admission import AdmissionMiddleware, RequestAdmission
@@ -23,11 +24,13 @@ from agent_console.auth.websocket import OpenSockets
 from agent_console.errors import install_error_handlers
 from agent_console.forwarded import ForwardedForMiddleware
 from callcenter.platform import Platform
+from config.settings import Settings
 from tickets import deps as tickets_deps
 from tickets.api import public_router as tickets_public_router
 from tickets.api import router as tickets_router
 from tickets.intake.api import bearer_actor
 from tickets.ticketing import deps as ticketing_deps
+from tickets.workflow.rules import WorkflowRules
 
 MIN_PRODUCTION_SECRET = 32  # HS256 wants a key of at least 256 bits
 
@@ -84,10 +87,20 @@ def create_app(
         app.include_router(router, prefix="/api")
     app.include_router(ws_ping.router)
 
+    # async: FastAPI runs a plain ``def`` dependency on the thread pool, a hop each request pays
+    async def sessions() -> sessionmaker[Session]:
+        return platform.sessions
+
+    async def settings_of() -> Settings:
+        return platform.settings
+
+    async def rules() -> WorkflowRules:
+        return platform.workflow_rules
+
     overrides = app.dependency_overrides
-    overrides[tickets_deps.get_sessions] = lambda: platform.sessions
-    overrides[tickets_deps.get_settings] = lambda: platform.settings
+    overrides[tickets_deps.get_sessions] = sessions
+    overrides[tickets_deps.get_settings] = settings_of
     overrides[tickets_deps.current_actor] = current_actor
-    overrides[ticketing_deps.get_rules] = lambda: platform.workflow_rules
+    overrides[ticketing_deps.get_rules] = rules
     overrides[bearer_actor] = optional_actor  # the web intake: the bearer user when there is one
     return app

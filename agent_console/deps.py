@@ -20,4 +20,8 @@ def platform_of(conn: HTTPConnection) -> Platform:
     return platform
 
 
-PlatformDep = Annotated[Platform, Depends(platform_of)]
+async def _platform(conn: HTTPConnection) -> Platform:  # async: no thread-pool hop per request
+    return platform_of(conn)
+
+
+PlatformDep = Annotated[Platform, Depends(_platform)]

@@ -17,6 +17,7 @@ from agent_console.auth.tokens import issue_token
 from agent_console.deps import PlatformDep
 from callcenter.platform import Platform
 from tickets.db import unit_of_work
+from tickets.deps import SessionDep
 from tickets.users.login import authenticate, find_user
 from tickets.users.schemas import UserPublic
 
@@ -75,10 +76,9 @@ def _login(platform: Platform, credentials: LoginRequest) -> UserPublic | None:
 
 
 @router.get("/me", response_model=UserPublic)
-def me(platform: PlatformDep, user: CurrentUser) -> UserPublic:
-    """The logged-in user's profile."""
-    with platform.sessions() as session:
-        found = find_user(session, user.username)
-        if found is None:  # deleted between the token check and now
-            raise AuthError("the user of this token is unknown or inactive", "invalid-token")
-        return UserPublic.model_validate(found)
+def me(session: SessionDep, user: CurrentUser) -> UserPublic:
+    """The logged-in user's profile (read in the request's one session, as the token check was)."""
+    found = find_user(session, user.username)
+    if found is None:  # pragma: no cover - the token check found them in this same transaction
+        raise AuthError("the user of this token is unknown or inactive", "invalid-token")
+    return UserPublic.model_validate(found)

@@ -137,11 +137,11 @@ def optional_user(
 OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]
 
 
-def optional_actor(user: OptionalUser) -> Actor | None:
+async def optional_actor(user: OptionalUser) -> Actor | None:
     """For routes that also accept other credentials (the web intake's ``X-Intake-Key``)."""
     return None if user is None else user.actor
 
 
-def current_actor(user: CurrentUser) -> Actor:
+async def current_actor(user: CurrentUser) -> Actor:
     """Overrides ``tickets.deps.current_actor``: the tickets services see who acts."""
     return user.actor
