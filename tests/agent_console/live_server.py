@@ -6,9 +6,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -36,3 +39,22 @@ def serve_in_thread(app: FastAPI, *, timeout: float = 20.0) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout)
         sock.close()
+
+
+Call = Callable[[httpx.Client], httpx.Response]
+"""One request, given a client of its own."""
+
+
+def post(path: str, body: dict[str, Any]) -> Call:
+    return lambda client: client.post(path, json=body)
+
+
+def at_once(base: str, headers: dict[str, str], calls: Sequence[Call]) -> list[httpx.Response]:
+    """Every call sent at the same time, each on a connection of its own; the responses in order."""
+
+    def run(call: Call) -> httpx.Response:
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            return call(client)
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -18,7 +17,7 @@ from agent_console.app import create_app
 from callcenter.platform import build_platform
 from config.settings import load_settings
 from tests.agent_console.conftest import LiveApi
-from tests.agent_console.live_server import serve_in_thread
+from tests.agent_console.live_server import Call, at_once, post, serve_in_thread
 from tests.fixtures.api import TEST_HASHER, TEST_SECRET
 from tickets.db import unit_of_work
 from tickets.models import ContactPoint, Customer
@@ -26,21 +25,6 @@ from tickets.users.models import User
 from tickets.users.passwords import Passwords
 from tickets.users.schemas import UserCreate, UserUpdate
 from tickets.users.service import create_user, update_user
-
-Call = Callable[[httpx.Client], httpx.Response]
-
-
-def _post(path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Call:
-    return lambda client: client.post(path, json=body, headers=headers)
-
-
-def _at_once(base: str, headers: dict[str, str], calls: Sequence[Call]) -> list[httpx.Response]:
-    def run(call: Call) -> httpx.Response:
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-            return call(client)
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _customers(base: str, headers: dict[str, str], n: int) -> list[int]:
@@ -71,9 +55,9 @@ def test_given_crossed_merges_at_once_then_one_wins_and_no_customer_disappears(
     headers = auth_headers("supervisor")
     for _round in range(5):
         a, b = _customers(live_api.base, headers, 2)
-        responses = _at_once(live_api.base, headers, [
-            _post(f"/api/customers/{a}/merge", {"duplicate_id": b}),
-            _post(f"/api/customers/{b}/merge", {"duplicate_id": a}),
+        responses = at_once(live_api.base, headers, [
+            post(f"/api/customers/{a}/merge", {"duplicate_id": b}),
+            post(f"/api/customers/{b}/merge", {"duplicate_id": a}),
         ])
         assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
         ends = {_live_end(live_api, a), _live_end(live_api, b)}
@@ -89,10 +73,10 @@ def test_given_a_ring_of_merges_at_once_then_every_customer_still_leads_to_a_liv
     headers = auth_headers("supervisor")
     for _round in range(3):
         a, b, c = _customers(live_api.base, headers, 3)
-        responses = _at_once(live_api.base, headers, [
-            _post(f"/api/customers/{a}/merge", {"duplicate_id": b}),
-            _post(f"/api/customers/{b}/merge", {"duplicate_id": c}),
-            _post(f"/api/customers/{c}/merge", {"duplicate_id": a}),
+        responses = at_once(live_api.base, headers, [
+            post(f"/api/customers/{a}/merge", {"duplicate_id": b}),
+            post(f"/api/customers/{b}/merge", {"duplicate_id": c}),
+            post(f"/api/customers/{c}/merge", {"duplicate_id": a}),
         ])
         codes = sorted(r.status_code for r in responses)
         assert set(codes) <= {200, 409} and 200 in codes and 409 in codes, codes
@@ -121,8 +105,8 @@ def test_given_the_same_phone_added_at_once_then_it_is_stored_once_and_nothing_f
     headers = auth_headers("agent")
     (customer,) = _customers(live_api.base, headers, 1)
     phone = f"+86139{random.randrange(10**8):08d}"
-    responses = _at_once(live_api.base, headers, [
-        _post(f"/api/customers/{customer}/contact-points", {"kind": "phone", "value": phone})
+    responses = at_once(live_api.base, headers, [
+        post(f"/api/customers/{customer}/contact-points", {"kind": "phone", "value": phone})
     ] * 30)
     assert {r.status_code for r in responses} <= {201, 409}, [r.text for r in responses]
     with unit_of_work(live_api.platform.sessions, read_only=True) as session:
@@ -136,8 +120,8 @@ def test_given_different_phones_added_at_once_then_exactly_one_is_primary(
     headers = auth_headers("agent")
     (customer,) = _customers(live_api.base, headers, 1)
     phones = {f"+86137{random.randrange(10**8):08d}" for _ in range(40)}
-    responses = _at_once(live_api.base, headers, [
-        _post(f"/api/customers/{customer}/contact-points", {"kind": "phone", "value": p}) for p in phones
+    responses = at_once(live_api.base, headers, [
+        post(f"/api/customers/{customer}/contact-points", {"kind": "phone", "value": p}) for p in phones
     ])
     assert [r.status_code for r in responses] == [201] * len(phones), [r.text for r in responses]
     with unit_of_work(live_api.platform.sessions, read_only=True) as session:
@@ -151,8 +135,8 @@ def test_given_the_same_external_id_recorded_at_once_then_one_201_and_the_rest_4
 ) -> None:
     headers = auth_headers("agent")
     external_id = f"call-{uuid.uuid4().hex}"
-    responses = _at_once(live_api.base, headers, [
-        _post("/api/interactions", {"channel": "phone", "external_id": external_id})
+    responses = at_once(live_api.base, headers, [
+        post("/api/interactions", {"channel": "phone", "external_id": external_id})
     ] * 30)
     codes = [r.status_code for r in responses]
     others = [r.text for r in responses if r.status_code not in (201, 409)]
@@ -187,7 +171,7 @@ def test_given_two_admins_deactivating_each_other_at_once_then_one_admin_stays(o
 
     a, b = made
     for _round in range(5):
-        responses = _at_once(own_api.base, {}, [deactivate(b, by=a), deactivate(a, by=b)])
+        responses = at_once(own_api.base, {}, [deactivate(b, by=a), deactivate(a, by=b)])
         codes = sorted(r.status_code for r in responses)
         with unit_of_work(sessions) as session:
             active = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))).all()

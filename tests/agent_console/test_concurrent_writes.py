@@ -7,8 +7,7 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,26 +15,10 @@ import httpx
 from sqlalchemy import select
 
 from tests.agent_console.conftest import LiveApi
+from tests.agent_console.live_server import Call, at_once, post
 from tests.fixtures.api import MadeUser
 from tickets.db import unit_of_work
 from tickets.models import FollowUpTask, TicketChange, utcnow
-
-Call = Callable[[httpx.Client], httpx.Response]
-
-
-def _at_once(base: str, headers: dict[str, str], calls: Sequence[Call]) -> list[httpx.Response]:
-    """Every call sent at the same time, each on a connection of its own."""
-
-    def run(call: Call) -> httpx.Response:
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-            return call(client)
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
-def _post(path: str, body: dict[str, Any]) -> Call:
-    return lambda client: client.post(path, json=body)
 
 
 def _customer(base: str, headers: dict[str, str]) -> int:
@@ -70,11 +53,11 @@ def test_given_many_concurrent_creates_then_each_is_stored_and_none_fails(
     headers = auth_headers("agent")
     tag = uuid.uuid4().hex[:8]
     calls = [
-        _post("/api/customers", {"display_name": f"并发 {tag} {i}",
+        post("/api/customers", {"display_name": f"并发 {tag} {i}",
                                  "phones": [f"+86138{random.randrange(10**8):08d}"]})
         for i in range(60)
     ]
-    responses = _at_once(live_api.base, headers, calls)
+    responses = at_once(live_api.base, headers, calls)
     failed = [r.text for r in responses if r.status_code != 201]
     assert not failed, failed
     found = httpx.get(f"{live_api.base}/api/customers", headers=headers,
@@ -92,7 +75,7 @@ def test_given_competing_identical_transitions_then_exactly_one_wins_and_is_audi
     calls: list[Call] = [
         lambda c: c.post(f"/api/tickets/{ticket['id']}/transitions", json={"to": "in_progress"})
     ] * 40
-    responses = _at_once(live_api.base, mine, calls)
+    responses = at_once(live_api.base, mine, calls)
     codes = [r.status_code for r in responses]
     assert codes.count(200) == 1 and codes.count(409) == 39, codes
     refused = next(r.json() for r in responses if r.status_code == 409)
@@ -107,8 +90,8 @@ def test_given_competing_mixed_transitions_then_the_audit_chain_is_unbroken(
     ticket = _ticket_of(live_api.base, auth_headers("supervisor"), agent.username)
     targets = ["in_progress", "pending_customer", "assigned", "in_progress", "pending_customer"] * 8
     url = f"/api/tickets/{ticket['id']}/transitions"
-    calls = [_post(url, {"to": to}) for to in targets]
-    responses = _at_once(live_api.base, auth_headers(user=agent), calls)
+    calls = [post(url, {"to": to}) for to in targets]
+    responses = at_once(live_api.base, auth_headers(user=agent), calls)
     assert {r.status_code for r in responses} <= {200, 409}, [r.text for r in responses]
     chain = _status_chain(live_api, ticket["id"])
     assert len(chain) == [r.status_code for r in responses].count(200)
@@ -129,8 +112,8 @@ def test_given_competing_follow_up_completions_then_exactly_one_wins(
         session.add(task)
         session.flush()
         task_id = task.id
-    calls = [_post(f"/api/follow-ups/{task_id}/complete", {"outcome": f"call {i}"}) for i in range(30)]
-    responses = _at_once(live_api.base, headers, calls)
+    calls = [post(f"/api/follow-ups/{task_id}/complete", {"outcome": f"call {i}"}) for i in range(30)]
+    responses = at_once(live_api.base, headers, calls)
     codes = [r.status_code for r in responses]
     assert codes.count(200) == 1 and codes.count(409) == 29, codes
     assert all(r.json()["details"]["current"]["status"] == "done" for r in responses if r.status_code == 409)
