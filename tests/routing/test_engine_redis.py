@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from routing.core import RoutingCore
-from routing.decisions import Decision, OfferCall, ReleaseAgent
+from routing.decisions import Announce, Decision, OfferCall, ReleaseAgent
 from routing.domain import CallAttributes, RoutingConfig
 from routing.engine import Engine
-from routing.events import CallEnded, CallEntered, LogIn, OfferAnswered, Tick
+from routing.events import CallEnded, CallEntered, LogIn, OfferAnswered, Pause, Tick
 from routing.redis_store import RedisStore
 from routing.store import MemoryStore
 from tests.routing.builders import T0, agent, queue
@@ -117,3 +117,24 @@ async def test_while_redis_is_unreachable_nothing_is_offered_and_its_state_is_re
         assert await live.order("q") == ["c2"]
     finally:
         await live.close()
+
+
+async def test_announced_positions_are_global_across_instances(redis_prefix: str) -> None:
+    announced = queue("q", announce_interval=20, max_wait=3600, default_handle_seconds=100)
+    config = RoutingConfig(agents=tuple(AGENTS[:2]), queues=(announced,))
+    stores = [RedisStore.from_url(REDIS_URL, prefix=redis_prefix) for _ in range(2)]
+    try:
+        one, two = (Engine(RoutingCore(config), s) for s in stores)
+        for engine in (one, two):
+            for profile in AGENTS[:2]:
+                await engine.handle(LogIn(profile.agent_id), T0)
+            await engine.handle(Pause("a00", "break"), T0)
+            await engine.handle(Pause("a01", "break"), T0)
+        await one.handle(CallEntered(CallAttributes(call_id="first", queue="q")), T0 + 1)
+        await two.handle(CallEntered(CallAttributes(call_id="second", queue="q")), T0 + 2)
+        out = await two.handle(Tick(), T0 + 22)
+        (announce,) = [x for x in out if isinstance(x, Announce)]
+        assert (announce.call_id, announce.position) == ("second", 2)  # its own core knows only one call
+    finally:
+        for s in stores:
+            await s.close()
