@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agent_console.auth.ratelimit import InMemoryLoginLimiter, LoginLimiter
 from bus import metrics as bus_metrics
 from callcenter.call_records import CallRecorder
+from callcenter.ivr_runtime import IvrRuntime, build_ivr
 from callcenter.messages import CALL_EVENTS, PlatformBus, build_bus
 from callcenter.readiness import ReadinessChecks, database_check
 from config.settings import Settings
@@ -64,6 +65,8 @@ class Platform:
     telephony: Telephony | None = None
     """``None`` when the platform runs without Asterisk (``serve --no-ami``, API tests)."""
     agi: FastAgiServer | None = None
+    ivr: IvrRuntime | None = None
+    """The IVR flows and the FastAGI handler ``ivr`` (with the FastAGI server)."""
     run_jobs: bool = False
     jobs_task: asyncio.Task[None] | None = None
 
@@ -78,6 +81,8 @@ class Platform:
             stack.push_async_callback(self.bus.close)
             if self.telephony is not None:
                 await stack.enter_async_context(self._telephony_running(self.telephony))
+            if self.ivr is not None:
+                await stack.enter_async_context(self.ivr.running())
             if self.agi is not None:
                 await self.agi.start()
                 stack.push_async_callback(self.agi.close)
@@ -133,7 +138,8 @@ def build_platform(
 ) -> Platform:
     """The platform for ``settings``: ``ami`` links to Asterisk (the call tracker and, with
     ``record_calls``, the recorder writing calls to the customer record), ``agi`` serves FastAGI on
-    ``settings.agi``, ``jobs`` runs the tickets background jobs."""
+    ``settings.agi`` with the IVR on its ``ivr`` route, ``jobs`` runs the tickets background jobs."""
+    workflow_rules = workflow_rules or load_rules()
     engine = tickets_db.create_engine(settings.effective_database_url)
     sessions = tickets_db.session_factory(engine)
     telephony = None
@@ -144,16 +150,22 @@ def build_platform(
     bus = build_bus(settings)
     metrics = CollectorRegistry()
     bus_metrics.register(bus, metrics)
+    agi_server = ivr_runtime = None
+    if agi:
+        agi_server = FastAgiServer.from_settings(settings.agi)
+        ivr_runtime = build_ivr(settings, sessions, workflow_rules)
+        agi_server.add_route("ivr", ivr_runtime.handler)
     return Platform(
         settings=settings,
         engine=engine,
         sessions=sessions,
         passwords=passwords or Passwords(),
         login_limiter=login_limiter or InMemoryLoginLimiter(max_failures=5, window_seconds=60),
-        workflow_rules=workflow_rules or load_rules(),
+        workflow_rules=workflow_rules,
         bus=bus,
         metrics=metrics,
         telephony=telephony,
-        agi=FastAgiServer.from_settings(settings.agi) if agi else None,
+        agi=agi_server,
+        ivr=ivr_runtime,
         run_jobs=jobs,
     )

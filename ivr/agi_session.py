@@ -57,7 +57,9 @@ class AgiCallSession:
         number = env.callerid or ""
         self._caller = "" if number.lower() in ("unknown", "anonymous") else number
         self._did = dialed_number or env.query.get("did") or env.dnid or env.extension or ""
-        self._call_id = env.uniqueid or env.channel
+        # The call's id is its Linkedid (what the call tracker and the record name it), passed by the
+        # dialplan as ?call=${CHANNEL(linkedid)}; the channel's own Uniqueid when absent.
+        self._call_id = env.query.get("call") or env.uniqueid or env.channel
 
     @property
     def caller_number(self) -> str:

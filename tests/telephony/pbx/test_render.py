@@ -72,7 +72,7 @@ def test_manager_conf_has_the_settings_user_on_loopback_with_timestamps(tmp_path
 
 def test_inbound_runs_fastagi_at_settings_agi_and_falls_back_to_the_queue(tmp_path: Path) -> None:
     inbound = _section(_render(_settings(tmp_path))["extensions.conf"], "inbound")
-    assert "AGI(agi://127.0.0.1:7573/ivr?did=${EXTEN})" in inbound
+    assert "AGI(agi://127.0.0.1:7573/ivr?did=${EXTEN}&call=${CHANNEL(linkedid)})" in inbound
     for pattern in ("_X.", "s"):
         assert f"exten => {pattern},1," in inbound
     assert 'GotoIf($["${AGISTATUS}" != "SUCCESS"]?failed)' in inbound

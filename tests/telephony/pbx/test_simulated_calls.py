@@ -132,8 +132,9 @@ def _run_agi_call(pbx: PbxHandle, ami: RawAmi, did: str, commands: list[str]) ->
 def test_inbound_passes_the_did_to_the_ivr_script_and_follows_cc_next(pbx: PbxHandle, ami: RawAmi) -> None:
     channel, seen = _run_agi_call(pbx, ami, "4100", ['SET VARIABLE CC_NEXT "test-dtmf,4100,1"'])
     assert seen["agi_network"] == "yes"
-    assert seen["agi_network_script"] == "ivr?did=4100"
-    assert seen["agi_request"] == f"agi://{pbx.agi_host}:{pbx.agi_port}/ivr?did=4100"
+    # the call's id (its Linkedid: the caller's own Uniqueid here) travels with the DID
+    assert seen["agi_network_script"] == f"ivr?did=4100&call={seen['agi_uniqueid']}"
+    assert seen["agi_request"] == f"agi://{pbx.agi_host}:{pbx.agi_port}/ivr?did=4100&call={seen['agi_uniqueid']}"
     assert (seen["agi_extension"], seen["agi_context"]) == ("4100", "inbound")
     assert seen["agi_calleridname"] == NAME
     assert seen["replies"].startswith("200 result=1")
