@@ -27,6 +27,7 @@ from callcenter.ivr_runtime import IvrRuntime, build_ivr
 from callcenter.messages import CALL_EVENTS, PlatformBus, build_bus
 from callcenter.readiness import ReadinessChecks, database_check
 from config.settings import Settings
+from routing.service import RoutingService
 from telephony.agi import FastAgiServer
 from telephony.ami import AmiClient
 from telephony.tracker import CallTracker, TrackerLink, attach
@@ -67,6 +68,8 @@ class Platform:
     agi: FastAgiServer | None = None
     ivr: IvrRuntime | None = None
     """The IVR flows and the FastAGI handler ``ivr`` (with the FastAGI server)."""
+    acd: RoutingService | None = None
+    """The ACD (routing.service.RoutingService), with the AMI link: ``None`` without Asterisk."""
     run_jobs: bool = False
     jobs_task: asyncio.Task[None] | None = None
 
