@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from callcenter.commands.ivr import build_missing_prompts
 from config.settings import get_settings
 from telephony.pbx import BundledPbx, PbxError
 
@@ -47,6 +48,10 @@ def up() -> None:
     status = _run(pbx.up)
     typer.echo("\n".join(status.lines()))
     typer.echo(f"up in {time.monotonic() - started:.1f} s")
+    _, built, store = build_missing_prompts(get_settings())
+    typer.echo(f"IVR prompts: {built.built} built, {built.cached} cached ({store.cache_dir})")
+    for refused in built.refused:
+        typer.echo(f"warning: IVR prompt not built: {refused}", err=True)
 
 
 @app.command()

@@ -101,6 +101,7 @@ def test_command_line_up_status_cli_down(instance: BundledPbx, callcenter: Calla
         up = callcenter("up")
         assert up.exit_code == 0, up.output
         assert "AMI 127.0.0.1:15138: reachable, fully booted" in up.stdout
+        assert "IVR prompts: " in up.stdout  # pbx up builds the prompts the shipped flows lack
     status = callcenter("status")
     assert status.exit_code == 0 and "running (pid" in status.stdout
     cli = callcenter("cli", "dialplan", "show", "sim-hold")
