@@ -21,6 +21,7 @@ from telephony.channels import agent_extension
 from telephony.tracker import (
     CallBridged,
     CallEnded,
+    CallerIdChanged,
     CallEvent,
     CallLeg,
     CallQueued,
@@ -45,9 +46,12 @@ def _direction(caller: Party) -> str:
     return "outbound" if agent_extension(caller.channel) else "inbound"
 
 
-def _other_party(caller: Party, dialed: str) -> str:
-    """The customer's number: the caller's for inbound calls, the dialed one for outbound calls."""
-    return dialed if _direction(caller) == "outbound" else caller.number
+def _other_party(caller: Party, dialed: str) -> str | None:
+    """The customer's number: the caller's for inbound calls (``None`` when its presentation is
+    restricted: it stays withheld in the record), the dialed one for outbound calls."""
+    if _direction(caller) == "outbound":
+        return dialed
+    return None if caller.restricted else caller.number
 
 
 def apply_call_event(session: Session, event: CallEvent) -> None:
@@ -69,6 +73,9 @@ def apply_call_event(session: Session, event: CallEvent) -> None:
                 answered_at=_when(event.at),
                 agent=agent_for_extension(session, agents[0]),
             )
+    elif isinstance(event, CallerIdChanged):
+        if _direction(event.caller) == "inbound":
+            calls.update_caller_id(session, external_id=event.call_id, number=_other_party(event.caller, ""))
     elif isinstance(event, CallQueued):
         if calls.find_interaction(session, external_id=event.call_id) is not None:
             calls.update_call(session, external_id=event.call_id, queue=event.queue)

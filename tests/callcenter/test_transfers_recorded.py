@@ -49,3 +49,11 @@ async def test_given_a_transfer_on_the_bundled_pbx_then_its_legs_name_the_agent_
     assert call.legs is not None and len(call.legs) >= 2
     agents = [p["agent"] for leg in call.legs for p in (leg["a"], leg["b"]) if "agent" in p]
     assert len(set(agents)) >= 2  # the agent who answered, then the transfer target
+
+
+async def test_given_the_dialplan_restricts_the_caller_id_then_the_record_withholds_the_number(
+    db_session: Session,
+) -> None:
+    calls = await _record(db_session, BUNDLED / "restricted_callerid.json")
+    (call,) = calls.values()
+    assert call.address is None and call.customer_id is None

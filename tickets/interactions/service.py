@@ -251,6 +251,20 @@ def _fill(
     return interaction
 
 
+def update_caller_id(session: Session, *, external_id: str, number: str | None) -> Interaction | None:
+    """The caller ID the dialplan finally presented: the call's address (``None`` = withheld) and,
+    when the call names nobody yet, the customer of that number. ``None`` when no such call."""
+    interaction = find_interaction(session, external_id=external_id)
+    if interaction is None:
+        return None
+    normalized = normalize_caller_id(number)
+    interaction.address = None if caller_id_withheld(number) else (normalized or (number or "").strip()[:320])
+    if interaction.customer_id is None and normalized is not None:
+        interaction.customer_id = customer_id_for_number(session, number=normalized)
+    session.flush()
+    return interaction
+
+
 def open_call_ids(session: Session) -> list[str]:
     """The external ids of the phone calls the record shows as not ended."""
     query = select(Interaction.external_id).where(
