@@ -148,6 +148,7 @@ def add_contact_point(
 def remove_contact_point(
     session: Session, *, customer_id: int, contact_point_id: int, actor: Actor = SYSTEM
 ) -> None:
+    lock_customers(session, customer_id)  # beside a concurrent add: still exactly one primary
     customer = get_customer(session, customer_id=customer_id)
     cp = next((c for c in customer.contact_points if c.id == contact_point_id), None)
     if cp is None:
