@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent_console import health, metrics, ws_ping
+from agent_console import calls_api, health, ivr_api, live_ws, metrics, routing_api, ws_ping
 from agent_console.admission import AdmissionMiddleware, RequestAdmission
 from agent_console.api_docs import install_api_docs
 from agent_console.auth import api as auth_api
@@ -81,11 +81,14 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(auth_api.router, prefix="/api")
     app.include_router(users_api.router, prefix="/api")
+    for router in (routing_api.router, ivr_api.router, calls_api.router):  # the ACD, IVR, calls
+        app.include_router(router, prefix="/api", dependencies=[Depends(get_current_user)])
     for router in [tickets_router] if api_routers is None else api_routers:
         app.include_router(router, prefix="/api", dependencies=[Depends(get_current_user)])
     for router in [tickets_public_router] if public_routers is None else public_routers:
         app.include_router(router, prefix="/api")
     app.include_router(ws_ping.router)
+    app.include_router(live_ws.router)  # /ws/agent, /ws/wallboard
 
     # async: FastAPI runs a plain ``def`` dependency on the thread pool, a hop each request pays
     async def sessions() -> sessionmaker[Session]:
