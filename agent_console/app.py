@@ -20,6 +20,8 @@ from agent_console.api_docs import install_api_docs
 from agent_console.auth import api as auth_api
 from agent_console.auth import users_api
 from agent_console.auth.deps import current_actor, get_current_user, optional_actor
+from agent_console.auth.ratelimit import InMemoryLoginLimiter
+from agent_console.auth.redis_ratelimit import build_redis_limiter
 from agent_console.auth.websocket import OpenSockets
 from agent_console.errors import install_error_handlers
 from agent_console.forwarded import ForwardedForMiddleware
@@ -53,10 +55,21 @@ def create_app(
             f"api.secret_key must have at least {MIN_PRODUCTION_SECRET} characters in production"
         )
 
+    shared_limiter = None
+    if settings.redis_url and isinstance(platform.login_limiter, InMemoryLoginLimiter):
+        # several processes behind one address: the login limit is kept in Redis, shared by all
+        limiter = platform.login_limiter
+        shared_limiter = build_redis_limiter(settings.redis_url, limiter.max_failures, limiter.window_seconds)
+        platform.login_limiter = shared_limiter
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with platform.running():
-            yield
+        try:
+            async with platform.running():
+                yield
+        finally:
+            if shared_limiter is not None:
+                await shared_limiter.redis.aclose()
 
     app = FastAPI(
         title="Contact center API",
