@@ -105,7 +105,7 @@ class AcdApi:
         return self.run(plain)
 
 
-def _user(platform: Platform, role: str, extension: str | None = None) -> MadeUser:
+def platform_user(platform: Platform, role: str, extension: str | None = None) -> MadeUser:
     data = UserCreate(username=f"{role}-{uuid.uuid4().hex[:10]}", display_name=f"测试 {role}",
                       password=DEFAULT_PASSWORD, role=role, extension=extension)
     with unit_of_work(platform.sessions) as session:
@@ -132,9 +132,9 @@ def routing_document(alice: str, bob: str, alice_ext: str, bob_ext: str) -> dict
 def acd_api(api_settings: Settings) -> Iterator[AcdApi]:
     platform = build_platform(api_settings, passwords=Passwords(TEST_HASHER))
     alice_ext, bob_ext = str(next(_extensions)), str(next(_extensions))
-    alice = _user(platform, "agent", alice_ext)
-    bob = _user(platform, "agent", bob_ext)
-    sup = _user(platform, "supervisor")
+    alice = platform_user(platform, "agent", alice_ext)
+    bob = platform_user(platform, "agent", bob_ext)
+    sup = platform_user(platform, "supervisor")
     document = routing_document(alice.username, bob.username, alice_ext, bob_ext)
     phones = Phones()
     service = RoutingService(Engine(RoutingCore(parse(document)), MemoryStore()), control=phones,

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 from agent_console import live_ws
 from routing import messages as m
 from routing.domain import CallAttributes
-from tests.agent_console.acd_fixtures import AcdApi, acd_api
+from tests.agent_console.acd_fixtures import AcdApi, acd_api, platform_user
 from tests.fixtures.api import MadeUser, token_for
 
 __all__ = ["acd_api"]
@@ -146,3 +146,16 @@ def test_without_an_acd_the_sockets_say_so_first(
 def test_a_user_who_is_not_an_agent_is_told_so_on_the_agent_socket(acd_api: AcdApi) -> None:
     with acd_api.client.websocket_connect(f"/ws/agent?token={acd_api.token(acd_api.sup)}") as ws:
         assert ws.receive_json() == {"type": "not_an_agent", "agent_id": acd_api.sup.username}
+
+
+def test_a_supervisor_demoted_while_watching_the_wallboard_is_disconnected_with_1008(acd_api: AcdApi) -> None:
+    admin = platform_user(acd_api.platform, "admin")
+    with acd_api.client.websocket_connect(f"/ws/wallboard?token={acd_api.token(acd_api.sup)}") as ws:
+        assert ws.receive_json()["type"] == "wallboard_snapshot"
+        demoted = acd_api.client.patch(f"/api/users/{acd_api.sup.id}", headers=acd_api.headers(admin),
+                                       json={"role": "agent"})
+        assert demoted.status_code == 200, demoted.text
+        with pytest.raises(WebSocketDisconnect) as closed:
+            for _ in range(20):  # ACD messages may still arrive before the close
+                ws.receive_json()
+        assert closed.value.code == 1008
