@@ -6,8 +6,9 @@ reflects may follow it: clients apply messages idempotently). Where the bus drop
 the socket, it sends ``{"type": "dropped", "count": n}`` and then a fresh snapshot.
 
 - ``/ws/agent`` (any logged-in user): first the agent's ``agent_snapshot``, then their own
-  ``agent_state_changed``, ``call_offered`` (the screen pop: caller, customer, tier, intent),
-  ``offer_missed``, ``call_answered``.
+  ``agent_state_changed``, ``call_offered`` (caller, customer, tier, intent) followed by its
+  ``screen_pop`` (the caller's unified record: ``agent_console.screen_pop``), ``offer_missed``,
+  ``call_answered``.
 - ``/ws/wallboard`` (supervisors): first a ``wallboard_snapshot`` (statistics, every queue's
   snapshot, every agent's snapshot), then every ACD message: ``queue_snapshot`` and ``statistics``
   as queues change, ``agent_state_changed``, ``call_queued``, ``call_offered``, ``call_answered``,
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, get_args
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, WebSocketException, status
@@ -28,6 +29,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect, WebSocketExceptio
 from agent_console.auth.deps import AuthUser
 from agent_console.auth.websocket import WebSocketUser, accepted_subprotocol, guarded
 from agent_console.deps import platform_of
+from agent_console.screen_pop import screen_pop
 from bus import LOSSY, Dropped, Subscription
 from routing import messages as m
 from routing.service import RoutingService
@@ -41,6 +43,7 @@ AGENT_MESSAGES: tuple[type, ...] = (m.AgentStateChanged, m.CallOffered, m.OfferM
 WALLBOARD_MESSAGES: tuple[type, ...] = get_args(m.BusMessage)
 
 Snapshot = Callable[[], list[dict[str, Any]]]
+FollowUp = Callable[[object], Awaitable[dict[str, Any] | None]]
 UNAVAILABLE = {"type": "acd_unavailable"}
 
 
@@ -72,8 +75,13 @@ async def ws_agent(websocket: WebSocket, user: WebSocketUser) -> None:
     def mine(message: object) -> bool:
         return getattr(message, "agent_id", None) == user.username
 
+    async def pop(message: object) -> dict[str, Any] | None:
+        if isinstance(message, m.CallOffered):
+            return await screen_pop(platform.sessions, message)
+        return None
+
     await _serve(websocket, user, "ws-agent", AGENT_MESSAGES, mine,
-                 lambda: agent_snapshot(platform.acd, user.username))
+                 lambda: agent_snapshot(platform.acd, user.username), pop)
 
 
 @router.websocket("/ws/wallboard")
@@ -86,13 +94,13 @@ async def ws_wallboard(websocket: WebSocket, user: WebSocketUser) -> None:
 
 
 async def _serve(websocket: WebSocket, user: AuthUser, name: str, types: tuple[type, ...],
-                 keep: Callable[[object], bool], snapshot: Snapshot) -> None:
+                 keep: Callable[[object], bool], snapshot: Snapshot, follow: FollowUp | None = None) -> None:
     await websocket.accept(subprotocol=accepted_subprotocol(websocket))
     subscription: Subscription[Any] = platform_of(websocket).bus.subscribe(
         name, *types, policy=LOSSY, maxsize=LOSSY_MAXSIZE)
     try:
         async with guarded(websocket, user):  # closed (1008) when the user is deactivated or demoted
-            tasks = [asyncio.create_task(_forward(websocket, subscription, keep, snapshot)),
+            tasks = [asyncio.create_task(_forward(websocket, subscription, keep, snapshot, follow)),
                      asyncio.create_task(_drain(websocket))]
             try:
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -109,8 +117,9 @@ async def _serve(websocket: WebSocket, user: AuthUser, name: str, types: tuple[t
 
 
 async def _forward(websocket: WebSocket, subscription: Subscription[Any],
-                   keep: Callable[[object], bool], snapshot: Snapshot) -> None:
-    """The snapshot, then each message kept; after a gap, its size and a fresh snapshot."""
+                   keep: Callable[[object], bool], snapshot: Snapshot, follow: FollowUp | None) -> None:
+    """The snapshot, then each message kept (and what ``follow`` adds after it); after a gap, its
+    size and a fresh snapshot."""
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
         for message in snapshot():
             await websocket.send_json(message)
@@ -121,6 +130,9 @@ async def _forward(websocket: WebSocket, subscription: Subscription[Any],
                     await websocket.send_json(message)
             elif keep(item):
                 await websocket.send_json(item.to_dict())
+                extra = None if follow is None else await follow(item)
+                if extra is not None:
+                    await websocket.send_json(extra)
 
 
 async def _drain(websocket: WebSocket) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,8 +15,12 @@ from starlette.websockets import WebSocketDisconnect
 from agent_console import live_ws
 from routing import messages as m
 from routing.domain import CallAttributes
+from routing.events import CallEnded
 from tests.agent_console.acd_fixtures import AcdApi, acd_api, platform_user
 from tests.fixtures.api import MadeUser, token_for
+from tickets.customers.schemas import CustomerCreate
+from tickets.customers.service import create_customer
+from tickets.db import unit_of_work
 
 __all__ = ["acd_api"]
 
@@ -159,3 +164,44 @@ def test_a_supervisor_demoted_while_watching_the_wallboard_is_disconnected_with_
             for _ in range(20):  # ACD messages may still arrive before the close
                 ws.receive_json()
         assert closed.value.code == 1008
+
+
+def test_an_offered_call_is_followed_by_the_screen_pop_with_the_callers_record(acd_api: AcdApi) -> None:
+    number = f"138{uuid.uuid4().int % 10**8:08d}"
+    with unit_of_work(acd_api.platform.sessions) as session:
+        customer_id = create_customer(session, data=CustomerCreate(display_name="张三丰", phones=[number])).id
+    stranger = f"137{uuid.uuid4().int % 10**8:08d}"
+    alice = acd_api.alice
+    acd_api.client.post("/api/acd/agents/me/login", headers=acd_api.headers(alice))
+    acd_api.phones.outcome[acd_api.alice_ext] = "hold"
+    with acd_api.client.websocket_connect(f"/ws/agent?token={acd_api.token(alice)}") as ws:
+        assert ws.receive_json()["type"] == "agent_snapshot"
+        acd_api.run(acd_api.service.call_entered, CallAttributes(call_id="sp1", queue="general",
+                                                                 caller_number=number))
+        seen = until(ws, lambda msg: msg["type"] == "screen_pop")
+        assert seen[-2]["type"] == "call_offered"  # the pop follows its offer
+        pop = seen[-1]
+        assert (pop["call_id"], pop["caller_number"]) == ("sp1", number)
+        customer = pop["record"]["customer"]
+        assert (customer["id"], customer["display_name"]) == (customer_id, "张三丰")
+        assert pop["interaction"] is None  # no recorder on this platform
+        acd_api.call(acd_api.phones.release, acd_api.alice_ext)
+        until(ws, lambda msg: msg["type"] == "call_answered")
+        acd_api.run(acd_api.service.submit, CallEnded("sp1"))
+        acd_api.client.post("/api/acd/agents/me/end-wrapup", headers=acd_api.headers(alice))
+        acd_api.run(acd_api.service.call_entered, CallAttributes(
+            call_id="sp2", queue="general", caller_number=stranger, customer_id=str(customer_id)))
+        pop = until(ws, lambda msg: msg["type"] == "screen_pop")[-1]
+        assert pop["record"]["customer"]["id"] == customer_id  # the IVR's identification wins
+        acd_api.call(acd_api.phones.release, acd_api.alice_ext)
+
+
+def test_a_caller_the_record_does_not_know_pops_an_empty_screen(acd_api: AcdApi) -> None:
+    alice = acd_api.alice
+    acd_api.client.post("/api/acd/agents/me/login", headers=acd_api.headers(alice))
+    with acd_api.client.websocket_connect(f"/ws/agent?token={acd_api.token(alice)}") as ws:
+        assert ws.receive_json()["type"] == "agent_snapshot"
+        acd_api.run(acd_api.service.call_entered, CallAttributes(
+            call_id="sp3", queue="general", caller_number=f"136{uuid.uuid4().int % 10**8:08d}"))
+        pop = until(ws, lambda msg: msg["type"] == "screen_pop")[-1]
+        assert (pop["call_id"], pop["record"], pop["customer_id"]) == ("sp3", None, None)
