@@ -32,7 +32,12 @@ def format_command(verb: str, args: Iterable[str | int] = ()) -> str:
 
 def encode_command(verb: str, args: Iterable[str | int] = ()) -> bytes:
     """The command line as bytes to send: UTF-8, LF-terminated, at most ``MAX_COMMAND_BYTES``."""
-    data = format_command(verb, args).encode("utf-8") + b"\n"
+    return encode_line(format_command(verb, args))
+
+
+def encode_line(line: str) -> bytes:
+    """A line made by ``format_command`` as bytes to send (see ``encode_command``)."""
+    data = (line + "\n").encode("utf-8")
     if len(data) > MAX_COMMAND_BYTES:
         raise ValueError(f"AGI command is {len(data)} bytes, over Asterisk's limit of {MAX_COMMAND_BYTES}")
     return data

@@ -1,10 +1,16 @@
-"""One FastAGI socket: reads the environment block, sends commands, reads their replies.
+"""One FastAGI socket: sends commands, reads their replies, knows when the caller hung up.
 
-After the environment block, one background task reads the socket for the whole session (started
-by the server, or by the first command): replies go to the command waiting for them, and a
-``HANGUP`` line or the end of the stream marks the connection hung up at once, even while the
-handler sends no command (a caller waiting for an agent): ``wait_for_hangup()``, ``hangup_event``
-and ``on_hangup(callback)`` let an idle handler learn of it.
+Every line after the environment block enters through ``feed_line`` (the end of the stream
+through ``feed_eof``), called straight from the server's protocol (``telephony.agi.protocol``)
+as the bytes arrive: a reply resolves the future of the command waiting for it in that same
+callback, and a ``HANGUP`` line or the end of the stream marks the connection hung up at once,
+even while the handler sends no command (a caller waiting for an agent): ``wait_for_hangup()``,
+``hangup_event`` and ``on_hangup(callback)`` let an idle handler learn of it. A connection built
+over an ``asyncio.StreamReader`` instead runs one reader task that feeds the same two methods.
+
+Each command's timeout is one timer handle per connection, moved only when a command needs an
+earlier deadline than the one it already has (``loop.call_at``, not a timeout context per
+command).
 
 Commands are serialised (one in flight per connection). A ``HANGUP`` line may arrive at any time;
 it marks the connection hung up and the reply of the command in flight is still read, so the
@@ -19,8 +25,9 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable, Iterable
+from typing import Any, Final, Protocol
 
-from telephony.agi.commands import encode_command, format_command
+from telephony.agi.commands import encode_line, format_command
 from telephony.agi.environment import AgiEnvironment, parse_environment
 from telephony.agi.errors import (
     AgiEnvironmentError,
@@ -28,7 +35,7 @@ from telephony.agi.errors import (
     AgiHangup,
     AgiTimeout,
 )
-from telephony.agi.replies import AgiReply, HangupSignal, MalformedLine, ProgressReply, ReplyAssembler
+from telephony.agi.replies import AgiReply, HangupSignal, MalformedLine, ReplyAssembler
 
 logger = logging.getLogger("telephony.agi")
 
@@ -87,17 +94,54 @@ async def read_environment(
 HangupListener = Callable[[], None]
 
 
+class AgiWriter(Protocol):
+    """What a connection writes to: an ``asyncio.StreamWriter`` or the server's ``AgiProtocol``."""
+
+    @property
+    def transport(self) -> asyncio.WriteTransport: ...
+
+    def write(self, data: bytes) -> None: ...
+
+    async def drain(self) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    async def wait_closed(self) -> None: ...
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any: ...
+
+
+class _Outcome:
+    """How a command's wait ended when it was not with a reply."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+_ENDED: Final = _Outcome("end of stream")
+_EXPIRED: Final = _Outcome("timeout")
+_CLOSED: Final = _Outcome("closed")
+
+
 class AgiConnection:
     """Command/reply exchange on one FastAGI socket."""
 
     def __init__(
         self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        reader: asyncio.StreamReader | None,
+        writer: AgiWriter,
         *,
         command_timeout: float | None = 60.0,
         label: str = "",
     ) -> None:
+        """``reader``: the stream the replies come from, read by a task once ``start_reading()``
+        runs; ``None`` when the caller pushes every line with ``feed_line`` / ``feed_eof`` (the
+        server's protocol does)."""
         self._reader = reader
         self._writer = writer
         self._command_timeout = command_timeout
@@ -107,11 +151,16 @@ class AgiConnection:
         self._assembler = ReplyAssembler()
         self._hangup = asyncio.Event()
         self._hangup_listeners: list[HangupListener] = []
-        self._replies: asyncio.Queue[AgiReply | None] = asyncio.Queue()
-        """Replies read by the background reader; ``None`` marks the end of the stream."""
+        self._waiter: asyncio.Future[AgiReply | _Outcome] | None = None
+        """The future of the command in flight, resolved by ``feed_line`` / ``feed_eof``."""
+        self._limit: float | None = None
+        self._deadline: float | None = None
+        """Loop time by which the command in flight must have its reply (``None``: no limit)."""
+        self._timer: asyncio.TimerHandle | None = None
         self._reading: asyncio.Task[None] | None = None
         self._in_command = False
         self._eof = False
+        self._closed = False
         self._broken: str | None = None
 
     @property
@@ -121,7 +170,7 @@ class AgiConnection:
 
     @property
     def hangup_event(self) -> asyncio.Event:
-        """Set when the hang-up is seen (the background reader sees it while the handler is idle)."""
+        """Set when the hang-up is seen (even while the handler is idle)."""
         self.start_reading()
         return self._hangup
 
@@ -136,14 +185,17 @@ class AgiConnection:
 
     @property
     def reading(self) -> bool:
-        """True while the background reader task runs."""
+        """True while replies and hang-ups can still arrive (the socket is read)."""
+        if self._reader is None:
+            return not self._eof and not self._closed
         return self._reading is not None and not self._reading.done()
 
     def start_reading(self) -> None:
-        """Start the background reader (idempotent); call once the environment block is read."""
-        if self._reading is None and self._broken is None:
+        """Start the reader task over a ``StreamReader`` (idempotent; nothing to do when lines are
+        pushed); call once the environment block is read."""
+        if self._reader is not None and self._reading is None and self._broken is None:
             self._reading = asyncio.get_running_loop().create_task(
-                self._read_loop(), name=f"agi-reader {self.label}"
+                self._read_loop(self._reader), name=f"agi-reader {self.label}"
             )
 
     def mark_hung_up(self) -> None:
@@ -184,6 +236,8 @@ class AgiConnection:
             except Exception:
                 logger.exception("%s: hang-up listener %r failed", self.label, listener)
 
+    # -- commands ---------------------------------------------------------------------------
+
     async def command(
         self, verb: str, args: Iterable[str | int] = (), *, reply_timeout: float | None = None
     ) -> AgiReply:
@@ -192,42 +246,48 @@ class AgiConnection:
         ``reply_timeout`` (seconds) overrides the connection's command timeout for this command;
         ``NO_TIMEOUT`` waits without limit.
         """
-        arguments = tuple(args)
-        name = verb.strip().upper()
-        text = format_command(verb, arguments)
-        data = encode_command(verb, arguments)
+        text = format_command(verb, args)
+        data = encode_line(text)
         limit = self._command_timeout if reply_timeout is None else reply_timeout
         if limit is not None and math.isinf(limit):
             limit = None
-        self.start_reading()
+        if self._reader is not None and self._reading is None:
+            self.start_reading()
         async with self._lock:
+            self._in_command = True
             try:
-                self._in_command = True
-                reply = await self._exchange(name, text, data, limit)
+                reply = await self._exchange(verb, text, data, limit)
             finally:
                 self._in_command = False
-                if self._hangup.is_set() and self._hangup_listeners:
+                if self._hangup_listeners and self._hangup.is_set():
                     self._notify_hangup()
-        if reply.code == 511:
-            self.mark_hung_up()
-        reply.raise_for_error(text)
+        if reply.code != 200:
+            if reply.code == 511:
+                self.mark_hung_up()
+            reply.raise_for_error(text)
         return reply
 
-    async def _exchange(self, name: str, text: str, data: bytes, limit: float | None) -> AgiReply:
+    async def _exchange(self, verb: str, text: str, data: bytes, limit: float | None) -> AgiReply:
         if self._broken is not None:
             if self._eof:
                 raise AgiHangup(f"connection closed ({self._broken})", command=text)
             raise AgiError(f"connection unusable: {self._broken}", command=text)
-        if self._hangup.is_set() and name not in DEAD_CHANNEL_COMMANDS:
+        if self._hangup.is_set() and verb.strip().upper() not in DEAD_CHANNEL_COMMANDS:
             raise AgiHangup("caller hung up", command=text)
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[AgiReply | _Outcome] = loop.create_future()
+        self._waiter = waiter
+        self._arm(loop, limit)
         done = False
         try:
-            async with asyncio.timeout(limit):
-                if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug("%s >> %s", self.label, text)
-                self._writer.write(data)
-                await self._writer.drain()
-                reply = await self._read_reply(text)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s >> %s", self.label, text)
+            writer = self._writer
+            writer.write(data)
+            if writer.transport.get_write_buffer_size():  # the socket did not take it all at once
+                async with asyncio.timeout_at(self._deadline):
+                    await writer.drain()
+            outcome = await waiter
             done = True
         except TimeoutError:
             self._broken = f"no reply within {limit} s"
@@ -236,48 +296,87 @@ class AgiConnection:
             self._note_eof(f"socket error: {exc}")
             raise AgiHangup(f"connection lost: {exc}", command=text) from None
         finally:
+            self._waiter = None
+            self._deadline = None
             if not done and self._broken is None:
                 self._broken = "interrupted in the middle of a command"
-        return reply
+        if isinstance(outcome, AgiReply):
+            return outcome
+        if outcome is _EXPIRED:
+            raise AgiTimeout(f"no reply within {limit} s", command=text)
+        if outcome is _CLOSED:
+            raise AgiError(f"connection unusable: {self._broken}", command=text)
+        raise AgiHangup("connection closed by Asterisk", command=text)
 
-    async def _read_reply(self, command: str) -> AgiReply:
-        item = await self._replies.get()
-        if item is None:
-            self._replies.put_nowait(None)  # the end of the stream stays visible to later reads
-            raise AgiHangup("connection closed by Asterisk", command=command)
-        return item
+    def _arm(self, loop: asyncio.AbstractEventLoop, limit: float | None) -> None:
+        """Give the command in flight its deadline; the timer moves only when it must be earlier."""
+        self._limit = limit
+        if limit is None:
+            self._deadline = None
+            return
+        deadline = loop.time() + limit
+        self._deadline = deadline
+        timer = self._timer
+        if timer is not None:
+            if timer.when() <= deadline:
+                return  # fires earlier, sees the later deadline and moves itself there
+            timer.cancel()
+        self._timer = loop.call_at(deadline, self._on_timer)
 
-    async def _read_loop(self) -> None:
-        """Read the socket for the whole session: replies to the queue, ``HANGUP`` noted at once."""
+    def _on_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        waiter, deadline = self._waiter, self._deadline
+        if timer is None or waiter is None or waiter.done() or deadline is None:
+            return
+        if deadline > timer.when():
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._on_timer)
+            return
+        self._broken = f"no reply within {self._limit} s"
+        waiter.set_result(_EXPIRED)
+
+    # -- lines in ---------------------------------------------------------------------------
+
+    def feed_line(self, raw: bytes) -> None:
+        """One line read from the socket after the environment block (terminator included)."""
+        line = raw.decode("utf-8", errors="replace")
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s << %s", self.label, line.rstrip("\n"))
+        item = self._assembler.feed(line)
+        if type(item) is AgiReply:
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(item)
+            elif self._broken is None:
+                logger.warning("%s: AGI reply with no command waiting skipped: %r", self.label, item.text)
+            return
+        if isinstance(item, HangupSignal):
+            self.mark_hung_up()
+        elif isinstance(item, MalformedLine):
+            logger.warning("%s: malformed AGI line skipped (%s): %r", self.label, item.reason, item.line)
+
+    def feed_eof(self, reason: str = "end of stream") -> None:
+        """The socket reached its end (or failed): the caller is gone, a command in flight ends."""
+        self._note_eof(reason)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(_ENDED)
+
+    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
+        """Read a ``StreamReader`` for the whole session into ``feed_line`` / ``feed_eof``."""
         reason = "end of stream"
         try:
             while True:
                 try:
-                    raw = await self._reader.readline()
+                    raw = await reader.readline()
                 except ValueError as exc:
                     logger.warning("%s: AGI reply line over the reader limit skipped: %s", self.label, exc)
                     continue
                 if not raw:
                     break
-                line = raw.decode("utf-8", errors="replace")
-                if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug("%s << %s", self.label, line.rstrip("\n"))
-                item = self._assembler.feed(line)
-                if item is None or isinstance(item, ProgressReply):
-                    continue
-                if isinstance(item, HangupSignal):
-                    self.mark_hung_up()
-                    continue
-                if isinstance(item, MalformedLine):
-                    logger.warning(
-                        "%s: malformed AGI line skipped (%s): %r", self.label, item.reason, item.line
-                    )
-                    continue
-                self._replies.put_nowait(item)
+                self.feed_line(raw)
         except (ConnectionError, OSError) as exc:
             reason = f"socket error: {exc}"
-        self._note_eof(reason)
-        self._replies.put_nowait(None)
+        self.feed_eof(reason)
 
     def _note_eof(self, reason: str) -> None:
         self._eof = True
@@ -287,8 +386,15 @@ class AgiConnection:
 
     async def close(self, wait: float = 2.0) -> None:
         """Close the socket (idempotent); waits at most ``wait`` seconds for it to close."""
+        self._closed = True
         if self._broken is None:
             self._broken = "closed"
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(_CLOSED)
         reading, self._reading = self._reading, None
         if reading is not None and not reading.done():
             reading.cancel()

@@ -2,9 +2,10 @@
 
 ``AGI(agi://host:port/ivr?did=100)`` in the dialplan reaches the handler registered for ``ivr``;
 scripts without a route go to the default handler (by default: ask the dialplan to fall back).
-Each connection runs in its own task; whatever ends it (handler return or exception, hang-up,
-timeout, malformed environment, server shutdown) the socket is closed, the task finishes and
-``live_sessions`` goes back down.
+Each connection is an ``AgiProtocol`` (replies reach the waiting command straight from the
+socket's data callback) and runs its handler in its own task; whatever ends it (handler return
+or exception, hang-up, timeout, malformed environment, server shutdown) the socket is closed,
+the task finishes and ``live_sessions`` goes back down.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from telephony.agi.connection import AgiConnection, read_environment
+from telephony.agi.connection import AgiConnection
 from telephony.agi.errors import AgiEnvironmentError, AgiError, AgiHangup, AgiTimeout
 from telephony.agi.handlers import AgiHandler, fallback_handler, request_fallback
+from telephony.agi.protocol import AgiProtocol
 from telephony.agi.session import AgiSession
 
 if TYPE_CHECKING:
@@ -151,9 +153,8 @@ class FastAgiServer:
         """Start listening (idempotent)."""
         if self._server is not None:
             return
-        self._server = await asyncio.start_server(
-            self._on_connection, self.host, self.port, limit=self._max_line_bytes, reuse_address=True
-        )
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self._protocol, self.host, self.port, reuse_address=True)
         logger.info("FastAGI server listening on %s:%s", self.host, self.bound_port)
 
     async def serve_forever(self) -> None:
@@ -209,7 +210,20 @@ class FastAgiServer:
 
     # -- one connection ---------------------------------------------------------------------
 
-    async def _on_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _protocol(self) -> AgiProtocol:
+        return AgiProtocol(
+            self._on_connection_made,
+            max_line_bytes=self._max_line_bytes,
+            max_header_bytes=self._max_header_bytes,
+        )
+
+    def _on_connection_made(self, protocol: AgiProtocol) -> None:
+        peer = _peer(protocol)
+        connection = AgiConnection(None, protocol, command_timeout=self._command_timeout, label=peer)
+        protocol.connection = connection
+        asyncio.get_running_loop().create_task(self._on_connection(protocol, connection, peer))
+
+    async def _on_connection(self, protocol: AgiProtocol, connection: AgiConnection, peer: str) -> None:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
@@ -217,10 +231,8 @@ class FastAgiServer:
         self._idle.clear()
         self.stats.accepted += 1
         self.stats.peak_live = max(self.stats.peak_live, self._live)
-        peer = _peer(writer)
-        connection = AgiConnection(reader, writer, command_timeout=self._command_timeout, label=peer)
         try:
-            await self._serve(connection, reader, peer)
+            await self._serve(connection, protocol, peer)
         finally:
             await connection.close()
             self._live -= 1
@@ -229,10 +241,10 @@ class FastAgiServer:
             if self._live == 0:
                 self._idle.set()
 
-    async def _serve(self, connection: AgiConnection, reader: asyncio.StreamReader, peer: str) -> None:
+    async def _serve(self, connection: AgiConnection, protocol: AgiProtocol, peer: str) -> None:
         try:
             async with asyncio.timeout(self._header_timeout):
-                env = await read_environment(reader, max_bytes=self._max_header_bytes)
+                env = await protocol.environment()
         except (AgiEnvironmentError, TimeoutError) as exc:
             self.stats.rejected += 1
             reason = exc if isinstance(exc, AgiError) else f"no environment within {self._header_timeout} s"
@@ -245,7 +257,6 @@ class FastAgiServer:
         session = AgiSession(connection, env)
         label = f"{env.channel or peer} ({env.script or '-'})"
         connection.label = label
-        connection.start_reading()  # a hang-up is seen at once, even while the handler is idle
         handler = self.resolve(env.script)
         limit = asyncio.timeout(self._session_timeout)
         try:
@@ -285,8 +296,8 @@ class FastAgiServer:
             logger.info("AGI session %s: fallback variables not set: %s", label, exc)
 
 
-def _peer(writer: asyncio.StreamWriter) -> str:
-    address = writer.get_extra_info("peername")
+def _peer(protocol: AgiProtocol) -> str:
+    address = protocol.get_extra_info("peername")
     if isinstance(address, tuple) and len(address) >= 2:
         return f"{address[0]}:{address[1]}"
     return str(address)

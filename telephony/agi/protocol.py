@@ -1,0 +1,218 @@
+"""``AgiProtocol``: the asyncio protocol under each connection of ``FastAgiServer``.
+
+``data_received`` splits the bytes into lines. The environment block's lines are collected until
+its empty line (``await protocol.environment()``); every line after it goes straight to the
+connection (``AgiConnection.feed_line``), which resolves the waiting command's future in the same
+callback: no reader task and no queue between the socket and the command, and a ``HANGUP`` line
+is still seen at once while the handler is idle. The protocol also stands in for the stream
+writer the connection writes to (``write``, ``drain``, ``close``, ``wait_closed``).
+
+A line longer than ``max_line_bytes`` is dropped up to its newline: in the environment block
+that rejects the connection, after it the line is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from telephony.agi.environment import AgiEnvironment, parse_environment
+from telephony.agi.errors import AgiEnvironmentError, AgiError, AgiHangup
+
+if TYPE_CHECKING:
+    from telephony.agi.connection import AgiConnection
+
+logger = logging.getLogger("telephony.agi")
+
+MAX_HEADER_LINES = 512
+
+
+class AgiProtocol(asyncio.Protocol):
+    """One FastAGI socket: lines in, the environment block, then lines to ``connection``."""
+
+    def __init__(
+        self,
+        on_connect: Callable[[AgiProtocol], None],
+        *,
+        max_line_bytes: int = 64 * 1024,
+        max_header_bytes: int = 64 * 1024,
+        max_header_lines: int = MAX_HEADER_LINES,
+    ) -> None:
+        self._on_connect = on_connect
+        self._max_line = max_line_bytes
+        self._max_header_bytes = max_header_bytes
+        self._max_header_lines = max_header_lines
+        self._transport: asyncio.Transport | None = None
+        self.connection: AgiConnection | None = None
+        """Where the lines after the environment block go (set by ``on_connect``)."""
+        self._buffer = b""
+        self._skipping = False
+        """True while dropping the rest of an over-long line."""
+        self._header: list[str] | None = []
+        """Environment lines so far; ``None`` once the block has ended (or failed)."""
+        self._header_bytes = 0
+        self._rejected = False
+        """True once the environment block failed: nothing more is read."""
+        self._environment: asyncio.Future[AgiEnvironment] | None = None
+        self._paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._lost = False
+        self._closed: asyncio.Future[None] | None = None
+
+    # -- asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        loop = asyncio.get_running_loop()
+        self._environment = loop.create_future()
+        self._closed = loop.create_future()
+        self._on_connect(self)
+
+    def data_received(self, data: bytes) -> None:
+        if self._rejected:
+            return
+        if self._buffer:
+            data = self._buffer + data
+            self._buffer = b""
+        start = 0
+        size = len(data)
+        while start < size:
+            end = data.find(b"\n", start)
+            if end < 0:
+                break
+            line = data if start == 0 and end == size - 1 else data[start : end + 1]
+            start = end + 1
+            if self._skipping:
+                self._skipping = False
+            elif len(line) - 1 > self._max_line:
+                self._over_long()
+            else:
+                self._line(line)
+            if self._rejected:
+                return
+        if start < size:
+            rest = data[start:]
+            if len(rest) > self._max_line:
+                if not self._skipping:
+                    self._skipping = True
+                    self._over_long()
+                rest = b""
+            self._buffer = rest
+
+    def eof_received(self) -> bool | None:
+        self._ended("end of stream")
+        return None  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._ended("end of stream" if exc is None else f"socket error: {exc}")
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_exception(ConnectionResetError("Connection lost"))
+        self._drain_waiters.clear()
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._drain_waiters.clear()
+
+    # -- lines ------------------------------------------------------------------------------
+
+    def _line(self, raw: bytes) -> None:
+        if self._header is None:
+            connection = self.connection
+            if connection is not None:
+                connection.feed_line(raw)
+            return
+        self._header_bytes += len(raw)
+        if self._header_bytes > self._max_header_bytes:
+            self._fail_header(AgiEnvironmentError(f"environment block over {self._max_header_bytes} bytes"))
+            return
+        if len(self._header) >= self._max_header_lines:
+            self._fail_header(AgiEnvironmentError(f"environment block over {self._max_header_lines} lines"))
+            return
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        if line:
+            self._header.append(line)
+            return
+        lines, self._header = self._header, None
+        try:
+            env = parse_environment(lines)
+        except AgiEnvironmentError as exc:
+            self._fail_header(exc)
+            return
+        if self._environment is not None and not self._environment.done():
+            self._environment.set_result(env)
+
+    def _over_long(self) -> None:
+        if self._header is not None:
+            self._fail_header(
+                AgiEnvironmentError(f"environment line over the reader limit of {self._max_line} bytes")
+            )
+            return
+        label = self.connection.label if self.connection is not None else ""
+        logger.warning("%s: AGI reply line over the reader limit of %d bytes skipped", label, self._max_line)
+
+    def _fail_header(self, error: AgiError) -> None:
+        self._header = None
+        self._rejected = True
+        self._buffer = b""
+        if self._environment is not None and not self._environment.done():
+            self._environment.set_exception(error)
+
+    def _ended(self, reason: str) -> None:
+        if self._header is not None:
+            self._fail_header(AgiHangup("connection closed before the end of the environment block"))
+        if self.connection is not None:
+            self.connection.feed_eof(reason)
+
+    async def environment(self) -> AgiEnvironment:
+        """The parsed ``agi_*`` block; ``AgiEnvironmentError`` when malformed or over the limits,
+        ``AgiHangup`` when the peer closes the socket before it ends."""
+        assert self._environment is not None, "not connected"
+        return await asyncio.shield(self._environment)
+
+    # -- the writer side the connection uses ------------------------------------------------
+
+    @property
+    def transport(self) -> asyncio.Transport:
+        assert self._transport is not None, "not connected"
+        return self._transport
+
+    def write(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    async def drain(self) -> None:
+        if self._lost:
+            raise ConnectionResetError("Connection lost")
+        if not self._paused:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._drain_waiters.append(waiter)
+        await waiter
+
+    def is_closing(self) -> bool:
+        return self._transport is None or self._transport.is_closing()
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    async def wait_closed(self) -> None:
+        if self._closed is not None:
+            await asyncio.shield(self._closed)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if self._transport is None:
+            return default
+        return self._transport.get_extra_info(name, default)
