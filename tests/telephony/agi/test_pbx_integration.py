@@ -117,7 +117,8 @@ async def test_simulated_caller_dtmf_and_chinese_name_reach_the_ivr_handler(
     assert env.calleridname == "张三丰"
     assert seen["name_var"] == "张三丰"
     assert env.script == "ivr"
-    assert env.query == {"did": "8610800"}
+    assert env.query["did"] == "8610800"
+    assert env.query["call"]  # the dialplan passes the call's Linkedid
     assert env.context == "inbound"
     assert env.channel.startswith("Local/s@sim-caller-")
     assert server.stats.completed >= 1
