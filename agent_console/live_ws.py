@@ -11,8 +11,9 @@ the socket, it sends ``{"type": "dropped", "count": n}`` and then a fresh snapsh
   ``call_answered``.
 - ``/ws/wallboard`` (supervisors): first a ``wallboard_snapshot`` (statistics, every queue's
   snapshot, every agent's snapshot), then every ACD message: ``queue_snapshot`` and ``statistics``
-  as queues change, ``agent_state_changed``, ``call_queued``, ``call_offered``, ``call_answered``,
-  ``call_abandoned``, ``call_overflowed``, ``offer_missed``.
+  as queues change, ``agent_state_changed`` (each followed by that agent's ``agent_snapshot`` now),
+  ``call_queued``, ``call_offered``, ``call_answered``, ``call_abandoned``, ``call_overflowed``,
+  ``offer_missed``.
 
 Without an ACD on the platform the first message is ``{"type": "acd_unavailable"}``.
 """
@@ -89,8 +90,17 @@ async def ws_wallboard(websocket: WebSocket, user: WebSocketUser) -> None:
     if not user.has_role("supervisor"):
         raise WebSocketException(status.WS_1008_POLICY_VIOLATION, "the wallboard needs the supervisor role")
     platform = platform_of(websocket)
+
+    async def agent_now(message: object) -> dict[str, Any] | None:
+        acd = platform.acd
+        if not isinstance(message, m.AgentStateChanged) or acd is None:
+            return None
+        if message.agent_id not in acd.core.agents:  # removed since
+            return None
+        return acd.agent_snapshot(message.agent_id).to_dict()
+
     await _serve(websocket, user, "ws-wallboard", WALLBOARD_MESSAGES, lambda _message: True,
-                 lambda: wallboard_snapshot(platform.acd))
+                 lambda: wallboard_snapshot(platform.acd), agent_now)
 
 
 async def _serve(websocket: WebSocket, user: AuthUser, name: str, types: tuple[type, ...],

@@ -104,6 +104,9 @@ def test_the_wallboard_sends_every_queue_and_agent_first_then_changes_and_queue_
         login = ws.receive_json()
         assert (login["type"], login["agent_id"], login["state"]) == (
             "agent_state_changed", acd_api.bob.username, "available")
+        now = ws.receive_json()  # the agent's snapshot follows each change of state
+        assert (now["type"], now["agent_id"]) == ("agent_snapshot", acd_api.bob.username)
+        assert now["state"] == "available"
         acd_api.phones.outcome[acd_api.bob_ext] = "hold"
         acd_api.run(acd_api.service.call_entered, CallAttributes(call_id="wb1", queue="general"))
         seen = until(ws, lambda msg: msg["type"] == "queue_snapshot" and msg["stats"]["queue"] == "general")
