@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, get_args
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, WebSocketException, status
+from starlette.websockets import WebSocketState
 
 from agent_console.auth.deps import AuthUser
 from agent_console.auth.websocket import WebSocketUser, accepted_subprotocol, guarded
@@ -46,6 +47,8 @@ WALLBOARD_MESSAGES: tuple[type, ...] = get_args(m.BusMessage)
 Snapshot = Callable[[], list[dict[str, Any]]]
 FollowUp = Callable[[object], Awaitable[dict[str, Any] | None]]
 UNAVAILABLE = {"type": "acd_unavailable"}
+GONE = (WebSocketDisconnect, RuntimeError, OSError)
+"""How a socket that went away shows: a disconnect, a send after close, uvicorn's ClientDisconnected."""
 
 
 def agent_snapshot(acd: RoutingService | None, agent_id: str) -> list[dict[str, Any]]:
@@ -118,19 +121,20 @@ async def _serve(websocket: WebSocket, user: AuthUser, name: str, types: tuple[t
                 for task in tasks:
                     task.cancel()
                 for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                    with contextlib.suppress(asyncio.CancelledError, *GONE):
                         await task
     finally:
         subscription.close()
-    with contextlib.suppress(RuntimeError):  # already closed by either side
-        await websocket.close()
+    if websocket.application_state is WebSocketState.CONNECTED:  # not closed by the guard
+        with contextlib.suppress(*GONE):  # the client may be gone already
+            await websocket.close()
 
 
 async def _forward(websocket: WebSocket, subscription: Subscription[Any],
                    keep: Callable[[object], bool], snapshot: Snapshot, follow: FollowUp | None) -> None:
     """The snapshot, then each message kept (and what ``follow`` adds after it); after a gap, its
     size and a fresh snapshot."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+    with contextlib.suppress(*GONE):
         for message in snapshot():
             await websocket.send_json(message)
         async for item in subscription:
@@ -147,6 +151,6 @@ async def _forward(websocket: WebSocket, subscription: Subscription[Any],
 
 async def _drain(websocket: WebSocket) -> None:
     """Read (and ignore) what the client sends, to learn when it goes away."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+    with contextlib.suppress(*GONE):
         while (await websocket.receive())["type"] != "websocket.disconnect":
             pass

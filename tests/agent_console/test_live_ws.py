@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import socket
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -11,12 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
+from websockets.sync.client import connect
 
 from agent_console import live_ws
 from routing import messages as m
 from routing.domain import CallAttributes
 from routing.events import CallEnded
 from tests.agent_console.acd_fixtures import AcdApi, acd_api, platform_user
+from tests.agent_console.conftest import LiveApi
 from tests.fixtures.api import MadeUser, token_for
 from tickets.customers.schemas import CustomerCreate
 from tickets.customers.service import create_customer
@@ -208,3 +214,29 @@ def test_a_caller_the_record_does_not_know_pops_an_empty_screen(acd_api: AcdApi)
             call_id="sp3", queue="general", caller_number=f"136{uuid.uuid4().int % 10**8:08d}"))
         pop = until(ws, lambda msg: msg["type"] == "screen_pop")[-1]
         assert (pop["call_id"], pop["record"], pop["customer_id"]) == ("sp3", None, None)
+
+
+def test_sockets_that_close_or_vanish_leave_no_subscription_behind_on_a_real_server(
+    live_api: LiveApi, make_user: Callable[..., MadeUser], api_client: TestClient
+) -> None:
+    sup = make_user("supervisor")
+    url = live_api.base.replace("http://", "ws://")
+    token = token_for(api_client.app, sup)  # type: ignore[arg-type]  # same database and secret
+
+    def subscriptions() -> int:
+        return sum(s.subscriptions for s in live_api.platform.bus.stats() if s.name.startswith("ws-"))
+
+    with contextlib.ExitStack() as stack:
+        clients = [stack.enter_context(connect(f"{url}{path}?token={token}"))
+                   for path in ("/ws/agent", "/ws/wallboard", "/ws/agent")]
+        for client in clients:
+            assert json.loads(client.recv(timeout=5)) == {"type": "acd_unavailable"}
+        assert subscriptions() == 3
+        clients[0].close()  # a clean close
+        clients[1].socket.shutdown(socket.SHUT_RDWR)  # the network goes away, no close frame
+        clients[1].socket.close()
+        clients[2].close()
+        deadline = time.monotonic() + 10
+        while subscriptions():
+            assert time.monotonic() < deadline, f"{subscriptions()} subscriptions left"
+            time.sleep(0.02)
