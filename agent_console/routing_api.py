@@ -112,7 +112,8 @@ async def _change(acd: RoutingService, kind: str, name: str, body: dict[str, Any
     try:
         await acd.change(kind, name, body, user.username)
     except RoutingConfigError as exc:
-        raise InvalidRoutingChange(str(exc).splitlines()[0], details={"problems": exc.problems}) from None
+        raise InvalidRoutingChange("invalid routing configuration: " + "; ".join(exc.problems),
+                                   details={"problems": exc.problems}) from None
 
 
 async def _command(acd: RoutingService, command: Input, agent_id: str) -> dict[str, Any]:

@@ -145,6 +145,7 @@ def test_a_supervisor_changes_a_queue_at_run_time_and_a_bad_change_is_refused_wh
     assert bad.status_code == 422, bad.text
     assert bad.json()["error_id"] == "invalid-routing-config"
     assert any("unknown strategy" in problem for problem in bad.json()["details"]["problems"])
+    assert "queues.general.strategy" in bad.json()["message"]
     assert acd_api.service.core.queues["general"].service_level_seconds == 30
     refused = acd_api.client.put("/api/acd/queues/general", headers=acd_api.headers(acd_api.alice),
                                  json={"service_level_seconds": 5})
