@@ -16,6 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
+from tickets.db import READ_ONLY
+
 log = logging.getLogger(__name__)
 Check = Callable[[], bool | Awaitable[bool]]
 
@@ -66,6 +68,7 @@ def database_check(engine: Engine) -> Check:
 
     def select_one() -> bool:
         with engine.connect() as conn:
+            conn = conn.execution_options(**{READ_ONLY: True})  # on SQLite: never queued behind writers
             return bool(conn.execute(text("SELECT 1")).scalar() == 1)
 
     async def check() -> bool:

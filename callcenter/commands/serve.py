@@ -70,7 +70,9 @@ def run_platform(
     log_redaction.install("uvicorn.access", "uvicorn.error")
     platform = build_platform(settings, ami=ami, agi=agi, jobs=jobs)
     try:
-        uvicorn.run(create_app(platform), host=host, port=port, log_config=None)
+        # proxy_headers=False: the app decides whose X-Forwarded-For to believe (api.trusted_proxies);
+        # uvicorn's own default would believe 127.0.0.1 and rewrite the client address first.
+        uvicorn.run(create_app(platform), host=host, port=port, log_config=None, proxy_headers=False)
     finally:
         if started_pbx:
             typer.echo("stopping the bundled PBX this command started")

@@ -161,3 +161,33 @@ def test_ctrl_c_on_serve_with_pbx_stops_the_bundled_pbx_it_started(pbx: Any, tmp
         own.down()
         shutil.rmtree(run_dir, ignore_errors=True)
     assert pbx.bundled.is_running()  # the shared test instance is untouched
+
+
+def test_serve_believes_no_forwarded_header_so_a_new_x_forwarded_for_does_not_reset_the_login_limit(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(CALLCENTER), "serve", "--port", str(port), "--no-ami", "--no-jobs", "--no-agi"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=_env(tmp_path),
+        )
+    try:
+        _wait(lambda: _healthy(base), proc, log)
+        answers = [
+            httpx.post(
+                f"{base}/api/auth/token",
+                json={"username": "agent_wang", "password": "wrong-password"},
+                headers={"X-Forwarded-For": f"203.0.113.{i}"},
+                timeout=30,
+            ).status_code
+            for i in range(8)
+        ]
+        assert answers[-1] == 429, answers
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
