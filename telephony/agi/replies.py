@@ -123,9 +123,13 @@ def parse_success(line: str) -> AgiReply | None:
     if match is None:
         return None
     result, rest = match.group(1), match.group(2)
+    if not rest:  # the common ``200 result=N``
+        return AgiReply(code=OK, result=result, extra={}, text=line)
     data: str | None = None
     stripped = rest.lstrip()
     if stripped.startswith("("):
+        if stripped.endswith(")"):  # ``(data)`` with nothing after it: no trailer to look for
+            return AgiReply(code=OK, result=result, data=stripped[1:-1], extra={}, text=line)
         close = _data_end(stripped)
         if close is not None:
             data = stripped[1:close]
@@ -188,6 +192,8 @@ class ReplyAssembler:
         line = raw.rstrip("\r\n")
         if self._usage_first is not None:
             return self._feed_usage(line)
+        if line.startswith("200 "):
+            return parse_success(line) or MalformedLine(line, "200 reply without 'result='")
         if line.strip() == "HANGUP":
             return HANGUP
         code = _code_of(line)
