@@ -11,15 +11,17 @@ from typing import get_args
 from bus import Codec, InProcessBus
 from bus.redis_stream import RedisBus
 from config.settings import Settings
+from telephony.devices import DeviceStateChange
 from telephony.tracker import CallEvent
 
 PlatformBus = InProcessBus | RedisBus
 CALL_EVENTS: tuple[type, ...] = get_args(CallEvent)
+DEVICE_EVENTS: tuple[type, ...] = (DeviceStateChange,)
 
 
 def platform_codec() -> Codec:
     codec = Codec()
-    for message_type in CALL_EVENTS:
+    for message_type in (*CALL_EVENTS, *DEVICE_EVENTS):
         codec.register(message_type)
     return codec
 

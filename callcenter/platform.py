@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent_console.auth.ratelimit import InMemoryLoginLimiter, LoginLimiter
 from bus import metrics as bus_metrics
+from callcenter.acd_runtime import AcdRuntime
 from callcenter.call_records import CallRecorder
 from callcenter.ivr_runtime import IvrRuntime, build_ivr
 from callcenter.messages import CALL_EVENTS, PlatformBus, build_bus
@@ -29,7 +30,8 @@ from callcenter.readiness import ReadinessChecks, database_check
 from config.settings import Settings
 from routing.service import RoutingService
 from telephony.agi import FastAgiServer
-from telephony.ami import AmiClient
+from telephony.ami import AmiClient, Message
+from telephony.devices import device_state_change
 from telephony.tracker import CallTracker, TrackerLink, attach
 from tickets import db as tickets_db
 from tickets.jobs import run_jobs_forever
@@ -70,6 +72,8 @@ class Platform:
     """The IVR flows and the FastAGI handler ``ivr`` (with the FastAGI server)."""
     acd: RoutingService | None = None
     """The ACD (routing.service.RoutingService), with the AMI link: ``None`` without Asterisk."""
+    acd_runtime: AcdRuntime | None = None
+    """The ACD's wiring (callcenter/acd_runtime.py): its distributor, members of the fallback queue."""
     run_jobs: bool = False
     jobs_task: asyncio.Task[None] | None = None
 
@@ -84,6 +88,8 @@ class Platform:
             stack.push_async_callback(self.bus.close)
             if self.telephony is not None:
                 await stack.enter_async_context(self._telephony_running(self.telephony))
+            if self.acd_runtime is not None:
+                await stack.enter_async_context(self.acd_runtime.running(self.bus, self.bus.publish))
             if self.ivr is not None:
                 await stack.enter_async_context(self.ivr.running())
             if self.agi is not None:
@@ -99,6 +105,7 @@ class Platform:
         if parts.recorder is not None:
             parts.recorder.start(self.bus.subscribe("call-recorder", *CALL_EVENTS))
         unsubscribe = parts.tracker.subscribe(self.bus.publish)
+        devices = parts.ami.subscribe("DeviceStateChange", self._device_state)
         parts.link = attach(parts.ami, parts.tracker)
         self.readiness.add("ami", lambda: parts.ami.connected)
         parts.ami.start()
@@ -108,10 +115,16 @@ class Platform:
         finally:
             self.readiness.remove("ami")
             parts.link.detach()
+            devices.cancel()
             unsubscribe()
             await parts.ami.close()
             if parts.recorder is not None:
                 await parts.recorder.close()
+
+    def _device_state(self, event: Message) -> None:
+        change = device_state_change(event)
+        if change is not None and change.extension is not None:  # agent phones only
+            self.bus.publish(change)
 
     @contextlib.asynccontextmanager
     async def _jobs_running(self) -> AsyncIterator[None]:
@@ -145,19 +158,23 @@ def build_platform(
     workflow_rules = workflow_rules or load_rules()
     engine = tickets_db.create_engine(settings.effective_database_url)
     sessions = tickets_db.session_factory(engine)
-    telephony = None
+    telephony = acd = None
     if ami:
         tracker = CallTracker()
         recorder = CallRecorder(sessions, tracker) if record_calls else None
         telephony = Telephony(ami=AmiClient(settings.ami), tracker=tracker, recorder=recorder)
+        acd = AcdRuntime(settings, sessions, telephony.ami, tracker, workflow_rules)
     bus = build_bus(settings)
     metrics = CollectorRegistry()
     bus_metrics.register(bus, metrics)
     agi_server = ivr_runtime = None
     if agi:
         agi_server = FastAgiServer.from_settings(settings.agi)
-        ivr_runtime = build_ivr(settings, sessions, workflow_rules)
+        ivr_runtime = build_ivr(settings, sessions, workflow_rules,
+                                distributor=acd.distributor if acd is not None else None)
         agi_server.add_route("ivr", ivr_runtime.handler)
+        if acd is not None:
+            agi_server.add_route("acd", acd.agi)
     return Platform(
         settings=settings,
         engine=engine,
@@ -170,5 +187,7 @@ def build_platform(
         telephony=telephony,
         agi=agi_server,
         ivr=ivr_runtime,
+        acd=acd.service if acd is not None else None,
+        acd_runtime=acd,
         run_jobs=jobs,
     )

@@ -75,6 +75,22 @@ class BusSettings(BaseModel):
     """The Redis stream the messages travel on (processes of one platform share it)."""
 
 
+class RoutingSettings(BaseModel):
+    """The ACD (routing/): its seed configuration and where its state lives."""
+
+    config_file: str = ""
+    """The seed configuration; empty: ``config/routing.yaml``."""
+    store: Literal["memory", "redis"] = "memory"
+    """``redis``: agent reservations and queue order in Redis (several instances; needs ``redis_url``)."""
+    redis_prefix: str = Field(default="cc:routing:", min_length=1, max_length=100)
+    holding_context: str = Field(default="cc-acd-wait", min_length=1, max_length=80)
+    """Where a caller handed to the ACD waits (config/asterisk/extensions.conf.j2)."""
+    heartbeat_family: str = Field(default="cc-routing", pattern=r"^[A-Za-z0-9_-]{1,40}$")
+    """The AstDB family of the heartbeat (``<family>/alive``); instances of one platform share it."""
+    heartbeat_ttl: float = Field(default=6.0, gt=0, le=300)
+    """Seconds the engine's AstDB heartbeat stays valid; the holding dialplan fails open after it."""
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -123,6 +139,7 @@ class Settings(BaseSettings):
     pbx: PbxSettings = PbxSettings()
     api: ApiSettings = ApiSettings()
     bus: BusSettings = BusSettings()
+    routing: RoutingSettings = RoutingSettings()
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -192,6 +209,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _redis_bus_needs_redis(self) -> Settings:
+        if self.routing.store == "redis" and not self.redis_url:
+            raise ValueError("routing.store redis needs redis_url (CC_REDIS_URL=redis://127.0.0.1:6379/0)")
         if self.bus.transport == "redis" and not self.redis_url:
             raise ValueError("bus.transport redis needs redis_url (CC_REDIS_URL=redis://127.0.0.1:6379/0)")
         return self

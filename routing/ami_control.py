@@ -9,6 +9,10 @@
   holding dialplan to say; ``redirect`` sends the caller to a named place (``targets``: callback,
   voicemail:<box>, fallback, queue:<name> → a ``DialplanTarget``, from the composition root);
   ``heartbeat`` writes the engine's expiry (epoch seconds) to AstDB ``<family>/alive``.
+- ``after_bridge``: where the caller goes on when the agent hangs up (``Bridge(...,F(...))``);
+  without it, at the caller's next priority.
+- ``add_member`` / ``remove_member`` keep the fail-open app_queue queue's members in step with the
+  agents the engine knows (``QueueAdd`` / ``QueueRemove``).
 
 ``caller_channel(call_id)`` is how the adapter finds the caller's channel; the event source that
 saw the call enter distribution knows it.
@@ -36,6 +40,7 @@ from telephony.control import (
     redirect,
     set_variable,
 )
+from telephony.control.send import send
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +51,14 @@ _REASONS = {0: "unreachable", 1: "rejected", 3: "no-answer", 5: "busy", 8: "unre
 class AmiCallControl:
     def __init__(self, ami: AmiPort, *, caller_channel: Callable[[str], str | None],
                  targets: Mapping[str, DialplanTarget] | None = None, agent_context: str = "agent-phones",
-                 heartbeat_family: str = "cc-routing", clock: Callable[[], float] = time.time) -> None:
+                 heartbeat_family: str = "cc-routing", after_bridge: DialplanTarget | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._ami = ami
         self._caller_channel = caller_channel
         self._targets = dict(targets or {})
         self._agent_context = agent_context
         self._family = heartbeat_family
+        self._after = after_bridge
         self._clock = clock
         self._ringing: dict[str, str] = {}  # call → extension being rung
 
@@ -67,7 +74,8 @@ class AmiCallControl:
         self._ringing[call_id] = extension
         try:
             await originate(
-                self._ami, local_channel(extension, self._agent_context), ApplicationTarget("Bridge", caller),
+                self._ami, local_channel(extension, self._agent_context),
+                ApplicationTarget("Bridge", self._bridge_data(caller)),
                 caller_id_number=caller_number or None, caller_id_name=caller_name or None,
                 timeout=max(1.0, ring_seconds), variables={"CC_CALL_ID": call_id},
             )
@@ -77,6 +85,12 @@ class AmiCallControl:
             raise AgentLegFailed("unreachable", str(exc)) from exc
         finally:
             self._ringing.pop(call_id, None)
+
+    def _bridge_data(self, caller: str) -> str:
+        if self._after is None:
+            return caller  # the caller goes on at its next priority when the agent hangs up
+        place = self._after
+        return f"{caller},F({place.context}^{place.exten}^{place.priority})"
 
     async def cancel_agent_leg(self, call_id: str, agent_id: str) -> None:
         extension = self._ringing.pop(call_id, None)
@@ -104,3 +118,25 @@ class AmiCallControl:
 
     async def heartbeat(self, ttl: float) -> None:
         await db_put(self._ami, self._family, "alive", str(int(self._clock() + ttl)))
+
+    # ------------------------------------------------------------------ the fallback queue's members
+    def member(self, extension: str) -> str:
+        return local_channel(extension, self._agent_context)
+
+    async def add_member(self, queue: str, extension: str, name: str = "") -> None:
+        """Make the agent's phone a member of app_queue ``queue`` (already one: nothing changes)."""
+        interface = self.member(extension)
+        try:
+            await send(self._ami, "QueueAdd", {"Queue": queue, "Interface": interface,
+                                               "MemberName": name or f"Agent {extension}",
+                                               "StateInterface": interface, "Penalty": "0"})
+        except CallControlError as exc:
+            if "already" not in str(exc).lower():
+                raise
+
+    async def remove_member(self, queue: str, extension: str) -> None:
+        try:
+            await send(self._ami, "QueueRemove", {"Queue": queue, "Interface": self.member(extension)})
+        except CallControlError as exc:
+            if "not there" not in str(exc).lower():
+                raise
