@@ -220,7 +220,7 @@ class _Seeder:
         for to in path:
             at += step
             if to is Status.ASSIGNED and not ticket.assignee:
-                ticket.assignee = actor.username  # assigning needs someone to assign to
+                ticket.assignee = worker.username  # assigning needs someone to assign to: the worker
             transition_ticket(self.session, actor=worker, ref=ticket.id, to=to, rules=self.rules, now=at,
                               comment=self._comment(to))
             if to is Status.RESOLVED and ticket.type == "repair":
