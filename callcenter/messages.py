@@ -11,17 +11,19 @@ from typing import get_args
 from bus import Codec, InProcessBus
 from bus.redis_stream import RedisBus
 from config.settings import Settings
+from routing.messages import BusMessage
 from telephony.devices import DeviceStateChange
 from telephony.tracker import CallEvent
 
 PlatformBus = InProcessBus | RedisBus
 CALL_EVENTS: tuple[type, ...] = get_args(CallEvent)
 DEVICE_EVENTS: tuple[type, ...] = (DeviceStateChange,)
+ACD_MESSAGES: tuple[type, ...] = get_args(BusMessage)
 
 
 def platform_codec() -> Codec:
     codec = Codec()
-    for message_type in (*CALL_EVENTS, *DEVICE_EVENTS):
+    for message_type in (*CALL_EVENTS, *DEVICE_EVENTS, *ACD_MESSAGES):
         codec.register(message_type)
     return codec
 
