@@ -1,7 +1,7 @@
 """IVR benchmark: N simultaneous simulated callers on the bundled PBX, our FastAGI server and
 IVR against panoramisk's FastAGI server in the same run.
 
-    python bench/ivr.py [--callers 200] [--rounds 5]
+    python bench/ivr.py [--callers 200] [--rounds 5] [--pace-ms 100] [--repeat 1]
 
 Both phases originate ``--callers`` simulated callers (Local channels of the bundled Asterisk 22,
 the test instance: AMI 15038, FastAGI 14573) into [inbound], which connects each to the FastAGI
@@ -22,7 +22,11 @@ saturated case); every command's round trip (write → reply parsed) is one samp
   the dialplan appends ``&call=<linkedid>`` to it, so its routes are looked up by the script's path
   (``ScriptPathRoutes``). Both timers cover the same work: the command line built from its
   arguments (our ``format_command`` quoting, the bench's quoting for panoramisk), written, and
-  its reply read and parsed.
+  its reply read and parsed. Both phases dial the same callers (the flow's DTMF after
+  ``--dtmf-delay``) and hold every session in the AGI until all have measured, so Asterisk
+  carries the same calls while either side measures. ``--repeat N`` runs N phases of each,
+  alternated (ours, panoramisk, panoramisk, ours ...), and pools their samples; the flow figures
+  are the last phase's of ours.
 
 Prints one JSON line. Round trips depend on the machine's load (Asterisk shares it).
 """
@@ -187,7 +191,7 @@ async def channels_gone(bundled: BundledPbx, numbers: set[str], deadline: float)
 
 
 async def run_ours(
-    ami: AmiClient, bundled: BundledPbx, settings: Settings, args: argparse.Namespace
+    ami: AmiClient, bundled: BundledPbx, settings: Settings, args: argparse.Namespace, rtts: list[float]
 ) -> dict[str, Any]:
     registry = FlowRegistry(flows_dir())
     registry.reload()
@@ -203,7 +207,6 @@ async def run_ours(
     mine = set(numbers)
     gate = Gate(args.callers, args.gate_deadline)
     measured = Gate(args.callers, args.gate_deadline)
-    rtts: list[float] = []
     flow_starts: list[float] = []
     flow_ends: list[float] = []
     live_rss: list[int] = []
@@ -242,9 +245,6 @@ async def run_ours(
     completed = len(flow_ends)
     span = (max(flow_ends) - min(flow_starts)) if completed else float("nan")
     return {
-        "agi_rtt_p50_ms": round(percentile(rtts, 0.5), 3),
-        "agi_rtt_p99_ms": round(percentile(rtts, 0.99), 3),
-        "agi_rtt_samples": len(rtts),
         "flows_completed": completed,
         "flows_routed": sum(1 for p in fake.saved if p.outcome == "route"),
         "flows_per_s": round(completed / span, 2) if completed else 0.0,
@@ -271,12 +271,12 @@ def panoramisk_line(verb: str, args: tuple[str, ...]) -> str:
 
 
 async def run_panoramisk(
-    ami: AmiClient, bundled: BundledPbx, settings: Settings, args: argparse.Namespace
+    ami: AmiClient, bundled: BundledPbx, settings: Settings, args: argparse.Namespace, rtts: list[float]
 ) -> dict[str, Any]:
     numbers = ["135" + str(secrets.randbelow(10**8)).zfill(8) for _ in range(args.callers)]
     mine = set(numbers)
     gate = Gate(args.callers, args.gate_deadline)
-    rtts: list[float] = []
+    measured = Gate(args.callers, args.gate_deadline)
     done: list[float] = []
     app = Application()
 
@@ -291,6 +291,7 @@ async def run_panoramisk(
                 started = time.perf_counter()
                 await request.send_command(panoramisk_line(verb, command_args))
                 rtts.append((time.perf_counter() - started) * 1000)
+        await measured.wait()  # as ours: no session leaves the AGI while another still measures
         await request.send_command('SET VARIABLE CC_NEXT "done"')
         done.append(time.perf_counter())
 
@@ -300,7 +301,7 @@ async def run_panoramisk(
         lambda: asyncio.start_server(app.handler, settings.agi.host, settings.agi.port, reuse_address=True)
     )
     try:
-        await originate_all(ami, numbers, "", delay=1, talk=args.talk)
+        await originate_all(ami, numbers, FLOW_DTMF, delay=args.dtmf_delay, talk=args.talk)  # as ours
         await wait_for(lambda: len(done) >= args.callers, args.deadline)
     finally:
         server.close()
@@ -309,9 +310,6 @@ async def run_panoramisk(
                 await server.wait_closed()
     await channels_gone(bundled, mine, 120)
     return {
-        "panoramisk_rtt_p50_ms": round(percentile(rtts, 0.5), 3),
-        "panoramisk_rtt_p99_ms": round(percentile(rtts, 0.99), 3),
-        "panoramisk_rtt_samples": len(rtts),
         "panoramisk_sessions_connected_together": gate.arrived,
     }
 
@@ -320,15 +318,31 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     settings = pbx_settings()
     with shared_pbx(settings) as bundled:
         async with AmiClient(settings.ami) as ami:
-            ours = await run_ours(ami, bundled, settings, args)
-            peer = await run_panoramisk(ami, bundled, settings, args)
+            ours_rtts: list[float] = []
+            peer_rtts: list[float] = []
+            ours: dict[str, Any] = {}
+            peer: dict[str, Any] = {}
+            for phase in range(args.repeat):
+                # ours, panoramisk, panoramisk, ours, ...: a load that drifts weighs on both alike
+                if phase % 2 == 0:
+                    ours = await run_ours(ami, bundled, settings, args, ours_rtts)
+                peer = await run_panoramisk(ami, bundled, settings, args, peer_rtts)
+                if phase % 2 == 1:
+                    ours = await run_ours(ami, bundled, settings, args, ours_rtts)
     return {
         "bench": "ivr",
         "callers": args.callers,
         "rounds": args.rounds,
         "pace_ms": args.pace_ms,
+        "repeat": args.repeat,
         "commands": [verb for verb, _ in COMMANDS],
+        "agi_rtt_p50_ms": round(percentile(ours_rtts, 0.5), 3),
+        "agi_rtt_p99_ms": round(percentile(ours_rtts, 0.99), 3),
+        "agi_rtt_samples": len(ours_rtts),
         **ours,
+        "panoramisk_rtt_p50_ms": round(percentile(peer_rtts, 0.5), 3),
+        "panoramisk_rtt_p99_ms": round(percentile(peer_rtts, 0.99), 3),
+        "panoramisk_rtt_samples": len(peer_rtts),
         **peer,
         "python": platform.python_version(),
     }
@@ -343,6 +357,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--talk", type=float, default=60.0, help="s a caller stays after its keys")
     parser.add_argument("--gate-deadline", type=float, default=30.0, help="s to wait for every caller")
     parser.add_argument("--no-flow", action="store_true", help="only the command round trips")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="phases of each server, alternated (ours, panoramisk, panoramisk, ours ...)",
+    )
     parser.add_argument("--deadline", type=float, default=240.0, help="s to wait for every flow")
     return parser.parse_args(argv)
 

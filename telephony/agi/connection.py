@@ -355,7 +355,10 @@ class AgiConnection:
             logger.warning("%s: malformed AGI line skipped (%s): %r", self.label, item.reason, item.line)
 
     def feed_eof(self, reason: str = "end of stream") -> None:
-        """The socket reached its end (or failed): the caller is gone, a command in flight ends."""
+        """The socket reached its end (or failed): the caller is gone, a command in flight ends.
+        Nothing happens once ``close()`` ran (the end is then ours, not the caller's hang-up)."""
+        if self._closed:
+            return
         self._note_eof(reason)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
