@@ -86,6 +86,7 @@ class AcdRuntime:
             changes=SqlConfigChangeStore(sessions), document=self.document,
             heartbeat_ttl=settings.routing.heartbeat_ttl,
         )
+        self._heartbeat_ttl = settings.routing.heartbeat_ttl
         self.live = False
         self.distributor = AcdDistributor(self.service, ami=ami, caller_channel=self.caller_channel,
                                           holding=settings.routing.holding_context,
@@ -139,8 +140,13 @@ class AcdRuntime:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
 
-    def _reconnected(self) -> None:
+    async def _reconnected(self) -> None:
         self._members.clear()  # an Asterisk restart forgets the members added at run time
+        if self.live and self.service.engine.store_ok:  # callers in the holding dialplan: alive at once
+            try:
+                await self.control.heartbeat(self._heartbeat_ttl)
+            except Exception as exc:
+                log.warning("ACD: heartbeat after the AMI login failed: %s", exc)
 
     # ------------------------------------------------------------------ the fail-open queue's members
     def wanted_members(self) -> set[str]:
