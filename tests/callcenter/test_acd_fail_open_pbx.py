@@ -54,7 +54,11 @@ async def test_callers_waiting_when_the_engine_is_killed_all_reach_an_agent_thro
     assert engine.stdin is not None and engine.stdout is not None
     ami = client_for(pbx)
     connected: dict[str, Message] = {}
-    ami.subscribe("AgentConnect", lambda e: connected.setdefault(e.get("Channel", ""), e))
+
+    def on_connect(event: Message) -> None:
+        connected.setdefault(event.get("Channel", ""), event)
+
+    ami.subscribe("AgentConnect", on_connect)
     channels: list[str] = []
     try:
         async with ami:
