@@ -48,6 +48,9 @@ class IvrHandler:
     results: int = 0
 
     async def __call__(self, agi: AgiSession) -> None:
+        if agi.env.query.get("survey") == "1":
+            await self.survey_only(agi)
+            return
         did = agi.env.query.get("did") or agi.env.dnid
         flow = self.registry.flow_for(did)
         if flow is None:
@@ -68,6 +71,25 @@ class IvrHandler:
             self.results += 1
         finally:
             self.live.discard(call.call_id)
+
+    async def survey_only(self, agi: AgiSession) -> None:
+        """``?survey=1&flow=<name>&call=<id>``: the flow's post-call survey alone, for a caller whose
+        agent hung up outside this session (the ACD's holding dialplan, [cc-acd-after])."""
+        flow = self.registry.flows.get(agi.env.query.get("flow", ""))
+        if flow is None or not flow.survey:
+            await agi.set_variable(NEXT_VARIABLE, DONE)
+            return
+        call = AgiCallSession(agi, self.prompts, self.recordings, dialed_number=agi.env.dnid)
+        language = (await agi.get_variable("CC_LANGUAGE")) or ""
+        self.live.add(call.call_id)
+        try:
+            await run_flow(flow, call, self.ports, limits=self.limits, start=flow.survey,
+                           variables={"language": language} if language else None)
+        except AgiHangup:
+            pass
+        finally:
+            self.live.discard(call.call_id)
+        await agi.set_variable(NEXT_VARIABLE, DONE)
 
     async def _publish(self, agi: AgiSession, result: CallResult) -> None:
         v = result.variables
