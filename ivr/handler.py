@@ -18,10 +18,12 @@ The call's attributes are left on the channel for the dialplan and the agents' s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from ivr.agi_session import AgiCallSession, RecordingPlace
 from ivr.interpreter import CallResult, Limits, run_flow
+from ivr.path import IvrPath
 from ivr.ports import IvrPorts, RouteRequest
 from ivr.prompts import PromptStore
 from ivr.registry import FlowRegistry
@@ -74,7 +76,8 @@ class IvrHandler:
 
     async def survey_only(self, agi: AgiSession) -> None:
         """``?survey=1&flow=<name>&call=<id>``: the flow's post-call survey alone, for a caller whose
-        agent hung up outside this session (the ACD's holding dialplan, [cc-acd-after])."""
+        agent hung up outside this session (the ACD's holding dialplan, [cc-acd-after]). The score
+        is stored as always; the call's IVR path stays the one its IVR run saved."""
         flow = self.registry.flows.get(agi.env.query.get("flow", ""))
         if flow is None or not flow.survey:
             await agi.set_variable(NEXT_VARIABLE, DONE)
@@ -83,7 +86,8 @@ class IvrHandler:
         language = (await agi.get_variable("CC_LANGUAGE")) or ""
         self.live.add(call.call_id)
         try:
-            await run_flow(flow, call, self.ports, limits=self.limits, start=flow.survey,
+            ports = replace(self.ports, journeys=_KeepStoredPath(self.ports.journeys))
+            await run_flow(flow, call, ports, limits=self.limits, start=flow.survey,
                            variables={"language": language} if language else None)
         except AgiHangup:
             pass
@@ -155,3 +159,16 @@ class IvrHandler:
                 path=result.path,  # one journey per call: the survey's steps and score join it
             )
         await agi.set_variable(NEXT_VARIABLE, DONE)
+
+
+@dataclass
+class _KeepStoredPath:
+    """Journey port of a survey-only run: the path of the call's IVR run is not replaced."""
+
+    inner: object
+
+    async def save(self, path: IvrPath) -> None:
+        return None
+
+    async def paths(self, flow: str | None, since: datetime, until: datetime) -> list[IvrPath]:
+        return await self.inner.paths(flow, since, until)  # type: ignore[attr-defined, no-any-return]

@@ -3,8 +3,9 @@ attributes and the caller leaves the AGI for the holding dialplan (``cc-acd-wait
 
 Returning ``None`` (the ACD refused the call, e.g. an unknown queue) or raising (the ACD is not
 running) sends the caller to the fallback queue: the IVR handler does that, so no caller is lost.
-A call for a queue none of whose agents is logged in waits in the app_queue fallback queue inside
-the IVR session (``RouteTarget(queue=...)``, the survey still runs), as before the ACD.
+A call for a queue the ACD does not know, or none of whose agents is logged in, waits in the
+app_queue fallback queue inside the IVR session (``RouteTarget(queue=...)``, the survey still
+runs), as before the ACD.
 The caller's channel is the tracked call's caller (the IVR's call id is the call's Linkedid); the
 distributor leaves the call's base priority on it (``CC_ACD_PRIORITY``) for the dialplan's
 fail-open queue.
@@ -69,9 +70,10 @@ class AcdDistributor:
         return RouteTarget(dialplan=f"{self._holding},s,1")
 
     def _staffed(self, queue: str) -> bool:
-        """Some agent serving ``queue`` is logged in (an unknown queue: the core refuses it)."""
+        """Some agent serving ``queue`` is logged in (a queue the ACD does not know has none)."""
         if queue not in self._service.core.queues:
-            return True
+            log.warning("IVR queue %r is not an ACD queue (config/routing.yaml): fallback queue", queue)
+            return False
         return any(agent.state is not AgentState.LOGGED_OUT
                    and any(member.queue == queue for member in agent.profile.queues)
                    for agent in self._service.core.agents.values())
