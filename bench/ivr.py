@@ -26,7 +26,7 @@ saturated case); every command's round trip (write → reply parsed) is one samp
   ``--dtmf-delay``) and hold every session in the AGI until all have measured, so Asterisk
   carries the same calls while either side measures. ``--repeat N`` runs N phases of each,
   alternated (ours, panoramisk, panoramisk, ours ...), and pools their samples; the flow figures
-  are the last phase's of ours.
+  are from ours' last phase, ``kib_per_session`` from its first.
 
 Prints one JSON line. Round trips depend on the machine's load (Asterisk shares it).
 """
@@ -320,15 +320,18 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         async with AmiClient(settings.ami) as ami:
             ours_rtts: list[float] = []
             peer_rtts: list[float] = []
-            ours: dict[str, Any] = {}
+            ours_phases: list[dict[str, Any]] = []
             peer: dict[str, Any] = {}
             for phase in range(args.repeat):
                 # ours, panoramisk, panoramisk, ours, ...: a load that drifts weighs on both alike
                 if phase % 2 == 0:
-                    ours = await run_ours(ami, bundled, settings, args, ours_rtts)
+                    ours_phases.append(await run_ours(ami, bundled, settings, args, ours_rtts))
                 peer = await run_panoramisk(ami, bundled, settings, args, peer_rtts)
                 if phase % 2 == 1:
-                    ours = await run_ours(ami, bundled, settings, args, ours_rtts)
+                    ours_phases.append(await run_ours(ami, bundled, settings, args, ours_rtts))
+    # the flow figures from the last phase; memory per session from the first (later phases start
+    # with the memory the first one already grew)
+    ours = {**ours_phases[-1], "kib_per_session": ours_phases[0]["kib_per_session"]}
     return {
         "bench": "ivr",
         "callers": args.callers,
@@ -364,7 +367,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="phases of each server, alternated (ours, panoramisk, panoramisk, ours ...)",
     )
     parser.add_argument("--deadline", type=float, default=240.0, help="s to wait for every flow")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
