@@ -1,7 +1,7 @@
 """End-to-end routing benchmark on the bundled PBX: our ACD against app_queue, same simulated agents,
 same run.
 
-    python bench/e2e_routing.py [--calls 40] [--agents 6] [--rates 4,8,16,24,32] [--rate-seconds 4]
+    python bench/e2e_routing.py [--calls 40] [--agents 6] [--rates 8,16,32,48,64] [--rate-seconds 4]
 
 Latency (``--calls`` sequential calls each, one agent always free): from a call being ready for an
 agent to the agent's phone ringing (``DialBegin`` to ``Local/<ext>@agent-phones``).
@@ -291,7 +291,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--agents", type=int, default=6)
     parser.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",") if x],
-                        default=[4.0, 8.0, 16.0, 24.0, 32.0])
+                        default=[8.0, 16.0, 32.0, 48.0, 64.0])
     parser.add_argument("--rate-seconds", type=float, default=4.0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
