@@ -227,7 +227,7 @@ def test_serve_seed_fills_the_crm_once(tmp_path: Path, capsys: pytest.CaptureFix
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            assert conn.exec_driver_sql("SELECT count(*) FROM customers").scalar() >= 6
+            assert conn.exec_driver_sql("SELECT count(*) FROM customers").scalar_one() >= 6
             assert conn.exec_driver_sql("SELECT count(*) FROM users").scalar() == 10
     finally:
         engine.dispose()

@@ -178,7 +178,9 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(db_session: Sess
     assert second.role == "admin"
 
 
-def test_an_extension_belongs_to_one_active_user(api_client, auth_headers) -> None:
+def test_an_extension_belongs_to_one_active_user(
+    api_client: TestClient, auth_headers: Callable[..., dict[str, str]]
+) -> None:
     admin = auth_headers("admin")
     body = {"display_name": "分机测试", "role": "agent", "password": "long-enough-pw", "extension": "7999"}
     first = api_client.post("/api/users", json={**body, "username": "ext_owner_a"}, headers=admin)

@@ -71,11 +71,12 @@ async def test_given_known_caller_when_call_is_answered_by_agent_then_interactio
 
         def ended() -> Interaction | None:
             with app.state.platform.sessions() as session:
-                return session.scalars(
+                found: Interaction | None = session.scalars(
                     select(Interaction).where(
                         Interaction.customer_id == customer_id, Interaction.ended_at.is_not(None)
                     )
                 ).first()
+                return found
 
         interaction = await _wait_for(ended, 40, "the call's interaction to end")
         assert interaction.channel == "phone"

@@ -75,7 +75,11 @@ async def test_a_known_caller_walks_the_ivr_reaches_an_agent_and_the_record_keep
         ami = platform.telephony.ami
         await ami.wait_connected(timeout=20)
         connected: dict[str, Message] = {}
-        ami.subscribe("AgentConnect", lambda e: connected.setdefault(e.get("CallerIDNum", ""), e))
+
+        def on_agent_connect(event: Message) -> None:
+            connected.setdefault(event.get("CallerIDNum", ""), event)
+
+        ami.subscribe("AgentConnect", on_agent_connect)
         # Mandarin, inquiry, survey yes; once connected, a score of 4 after the agent hangs up.
         # The second key waits out the greeting by name (keys during a greeting are not menu choices).
         dtmf = "1" + "w" * 16 + "1" + "w" * 6 + "1" + "w" * 30 + "4"

@@ -29,7 +29,7 @@ def _washer(**fields: object) -> AssetCreate:
         "address": "北京市朝阳区建国路 88 号",
     }
     values.update(fields)
-    return AssetCreate(**values)  # type: ignore[arg-type]
+    return AssetCreate(**values)
 
 
 def test_create_list_get_update_delete(db_session: Session, new_customer: NewCustomer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from tests.tickets.conftest import ADMIN, AGENT, SUPERVISOR, CrmClient
 from tickets.actors import SYSTEM
@@ -12,10 +13,11 @@ def _unique() -> str:
     return datetime.now(UTC).strftime("%H%M%S%f")
 
 
-def _create(client: CrmClient, **body: object) -> dict:
+def _create(client: CrmClient, **body: object) -> dict[str, Any]:
     response = client.post("/api/customers", json=body)
     assert response.status_code == 201, response.text
-    return response.json()
+    created: dict[str, Any] = response.json()
+    return created
 
 
 def test_create_get_update_a_customer(crm_client: CrmClient) -> None:

@@ -73,7 +73,7 @@ def test_list_is_newest_first_across_channels_with_total(
         create_interaction(
             db_session,
             data=InteractionCreate(
-                channel=channel,  # type: ignore[arg-type]
+                channel=channel,
                 customer_id=customer.id,
                 started_at=T0 + timedelta(hours=i),
                 subject=str(i),

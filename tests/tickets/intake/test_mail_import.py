@@ -70,7 +70,8 @@ def test_given_a_maildir_then_each_message_becomes_customer_interaction_and_type
         assert customer is not None and customer.display_name == "王喆"
         assert customer.preferred_language == "zh"
         assert customer.emails == ["wangzhe@example.cn"]
-        tickets = {t.customer_id: t for t in session.scalars(select(Ticket).where(Ticket.channel == "email"))}
+        emailed = session.scalars(select(Ticket).where(Ticket.channel == "email"))
+        tickets: dict[int | None, Ticket] = {t.customer_id: t for t in emailed}
         assert tickets[customer.id].type == "repair"
         assert tickets[customer.id].number.startswith("REP-")
         assert [i.id for i in tickets[customer.id].interactions] == [repair.id]

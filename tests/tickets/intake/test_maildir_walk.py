@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mailbox
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -23,7 +24,9 @@ def make_maildir(tmp_path: Path) -> tuple[Path, mailbox.Maildir]:
     return root, mailbox.Maildir(root, factory=None, create=True)
 
 
-def deliver(md: mailbox.Maildir, raw: bytes, *, subdir: str = "new", flags: str = "") -> str:
+def deliver(
+    md: mailbox.Maildir, raw: bytes, *, subdir: Literal["new", "cur"] = "new", flags: str = ""
+) -> str:
     msg = mailbox.MaildirMessage(raw)
     msg.set_subdir(subdir)
     if flags:

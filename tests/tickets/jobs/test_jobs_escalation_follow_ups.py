@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tests.tickets.ticketing.crm_data import T0, make_customer
 from tickets.actors import Actor
@@ -19,7 +20,7 @@ RULES = load_rules()
 AGENT = Actor("agent_wang", "supervisor")  # moves tickets of any assignee (authorization is tested elsewhere)
 
 
-def open_ticket(session, **fields) -> Ticket:
+def open_ticket(session: Session, **fields: object) -> Ticket:
     customer = make_customer(session)
     data = TicketCreate.model_validate({"customer_id": customer.id, "subject": "x", **fields})
     return service.create_ticket(session, actor=AGENT, data=data, rules=RULES, now=T0)
@@ -31,7 +32,12 @@ def only(results, *tickets):
     return [r for r in results if r.ticket_id in ids]
 
 
-def notes(session, ticket: Ticket, kind: str = "sla_breach") -> list[tuple[str, str]]:
+def due_at(ticket: Ticket) -> datetime:
+    assert ticket.sla_due_at is not None
+    return ticket.sla_due_at
+
+
+def notes(session: Session, ticket: Ticket, kind: str = "sla_breach") -> list[tuple[str, str]]:
     rows = session.scalars(
         select(Notification)
         .where(Notification.ticket_id == ticket.id, Notification.kind == kind)
@@ -42,7 +48,7 @@ def notes(session, ticket: Ticket, kind: str = "sla_breach") -> list[tuple[str, 
 
 def test_breach_escalates_level_by_level_and_notifies_once(db_session):
     ticket = open_ticket(db_session, type="repair")  # repairs team, sup_chen, 72 h
-    due = ticket.sla_due_at
+    due = due_at(ticket)
     assert only(escalate_overdue(db_session, now=due - timedelta(seconds=1), rules=RULES), ticket) == []
     [first] = only(escalate_overdue(db_session, now=due + timedelta(minutes=5), rules=RULES), ticket)
     assert (first.number, first.level, first.breached_at) == (ticket.number, 1, due)
@@ -66,7 +72,7 @@ def test_breach_escalates_level_by_level_and_notifies_once(db_session):
 
 def test_late_first_run_reaches_every_step_at_once_notifying_each_person_once(db_session):
     ticket = open_ticket(db_session, type="inquiry", assignee="agent_liu")
-    late = ticket.sla_due_at + timedelta(days=2)
+    late = due_at(ticket) + timedelta(days=2)
     [done] = only(escalate_overdue(db_session, now=late, rules=RULES), ticket)
     assert done.level == 2 and done.notified == ("agent_liu", "sup_li", "admin")
     assert len(notes(db_session, ticket)) == 3
@@ -94,12 +100,12 @@ def test_breach_is_marked_before_the_first_step_is_due_and_notified_only_at_the_
     rules = parse_rules(raw)
     ticket = open_ticket(db_session, type="inquiry", assignee="agent_liu")
     [marked] = only(
-        escalate_overdue(db_session, now=ticket.sla_due_at + timedelta(hours=1), rules=rules), ticket
+        escalate_overdue(db_session, now=due_at(ticket) + timedelta(hours=1), rules=rules), ticket
     )
     assert (marked.level, marked.notified) == (0, ())
     assert ticket.sla_breached_at == ticket.sla_due_at and notes(db_session, ticket) == []
     [stepped] = only(
-        escalate_overdue(db_session, now=ticket.sla_due_at + timedelta(hours=2), rules=rules), ticket
+        escalate_overdue(db_session, now=due_at(ticket) + timedelta(hours=2), rules=rules), ticket
     )
     assert (stepped.level, stepped.notified) == (1, ("sup_li",))
 

@@ -60,11 +60,11 @@ def test_given_an_empty_database_when_seeded_then_it_holds_a_realistic_crm(empty
     assert {"created", "status"} <= fields
     assert closed.comments and closed.interactions
     assert (
-        db_session.scalar(
+        db_session.scalars(
             select(func.count())
             .select_from(FollowUpTask)
             .where(FollowUpTask.status == "done", FollowUpTask.satisfaction.is_not(None))
-        )
+        ).one()
         >= 1
     )
     assert all(t.created_at <= NOW for t in db_session.scalars(select(Ticket)))

@@ -19,7 +19,7 @@ from tickets.ticketing.notifications import list_notifications, mark_all_read, m
 from tickets.ticketing.schemas import FollowUpComplete, TicketCreate, TicketUpdate
 from tickets.ticketing.service import TicketQuery
 from tickets.workflow.domain import IllegalTransition
-from tickets.workflow.vocab import Status
+from tickets.workflow.vocab import Status, TicketType
 
 
 def create(session, actor, rules, now=T0, **fields):
@@ -42,6 +42,7 @@ def test_given_inquiry_when_created_then_numbered_routed_least_loaded_and_audite
     assert ticket.created_by == "agent_wang"
     [created] = service.ticket_history(db_session, ref=ticket.number.lower())
     assert (created.field, created.actor, created.at) == ("created", "agent_wang", T0)
+    assert created.new_value is not None
     assert f'"assignee": "{u("agent_zhang")}"' in created.new_value
     note = db_session.scalars(select(Notification).where(Notification.ticket_id == ticket.id)).one()
     assert (note.recipient, note.kind) == (u("agent_zhang"), "ticket_assigned")
@@ -115,7 +116,8 @@ def test_list_filters_search_overdue_and_pagination(db_session, agent, rules):
     assert total == 0
     found, _ = service.list_tickets(db_session, query=TicketQuery(q=tickets[2].number.lower()))
     assert [t.id for t in found] == [tickets[2].id]
-    _, total = service.list_tickets(db_session, query=TicketQuery(type="complaint", customer_id=other.id))
+    complaints = TicketQuery(type=TicketType.COMPLAINT, customer_id=other.id)
+    _, total = service.list_tickets(db_session, query=complaints)
     assert total == 1
     later = T0 + timedelta(hours=48, minutes=2, seconds=30)
     service.transition_ticket(db_session, actor=agent, ref=tickets[0].id, to=Status.RESOLVED, rules=rules,
@@ -172,7 +174,8 @@ def test_agent_taking_an_unassigned_ticket_becomes_its_assignee(db_session, agen
     customer = make_customer(db_session)
     ticket = create(db_session, agent, rules, type="repair", customer_id=customer.id, subject="install",
                     category="installation")
-    assert ticket.assignee is None
+    unassigned = ticket.assignee
+    assert unassigned is None
     service.transition_ticket(db_session, actor=Actor("agent_sun", "agent"), ref=ticket.id,
                               to=Status.IN_PROGRESS, rules=rules, now=T0)
     assert (ticket.status, ticket.assignee) == ("in_progress", "agent_sun")
@@ -281,7 +284,8 @@ def test_follow_up_completion_records_outcome_and_satisfaction(db_session, agent
     assert (task.status, task.satisfaction, task.completed_at) == ("done", 5, T0 + timedelta(hours=1))
     assert call.survey_score == 5 and call in ticket.interactions
     follow_up = [c for c in service.ticket_history(db_session, ref=ticket.id) if c.field == "follow_up"]
-    assert len(follow_up) == 1 and '"satisfaction": 5' in follow_up[0].new_value
+    assert len(follow_up) == 1 and follow_up[0].new_value is not None
+    assert '"satisfaction": 5' in follow_up[0].new_value
     notes = db_session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket.id)).all()
     assert [(n.internal, n.body) for n in notes] == [
         (True, "Follow-up call done: fixed, customer happy, satisfaction 5/5")]

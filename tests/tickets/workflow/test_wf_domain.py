@@ -107,7 +107,7 @@ def test_pending_customer_pauses_the_sla_and_resuming_moves_due_by_the_pause():
     [(Status.NEW, Status.PENDING_CUSTOMER), (Status.CLOSED, Status.RESOLVED), (Status.RESOLVED, Status.NEW),
      (Status.PENDING_CUSTOMER, Status.ASSIGNED)],
 )
-def test_moves_outside_the_workflow_are_refused(current: Status, target: Status):
+def test_moves_outside_the_workflow_are_refused(current: Status, target: Status) -> None:
     with pytest.raises(IllegalTransition) as err:
         transition(TicketState(current, assignee="a"), target, now=T0)
     assert target.value not in err.value.details["allowed"]
@@ -193,6 +193,7 @@ def test_property_due_time_moves_by_exactly_the_time_spent_waiting_on_the_custom
         except IllegalTransition:
             continue
         if state.status is Status.PENDING_CUSTOMER:
+            assert state.sla_paused_at is not None
             waited += now - state.sla_paused_at
         state = out.apply_to(state)
     assert state.sla_due_at == due0 + waited

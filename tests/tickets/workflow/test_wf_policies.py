@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickets.workflow.assignment import pick_member, route_for
+from tickets.workflow.assignment import Route, pick_member, route_for
 from tickets.workflow.domain import TicketState
 from tickets.workflow.escalation import reached_steps, recipients
 from tickets.workflow.priority import derive_priority
@@ -64,12 +64,18 @@ def test_property_derived_priority_is_never_below_the_request(ticket_type, reque
         assert PRIORITY_ORDER.index(got) >= PRIORITY_ORDER.index(requested)
 
 
+def _route(ticket_type: TicketType, category: str | None) -> Route:
+    route = route_for(RULES, ticket_type=ticket_type, category=category)
+    assert route is not None
+    return route
+
+
 def test_routes_follow_the_first_matching_rule():
-    assert route_for(RULES, ticket_type=TicketType.COMPLAINT, category="billing").team == "complaints"
-    installation = route_for(RULES, ticket_type=TicketType.REPAIR, category="Installation")
+    assert _route(TicketType.COMPLAINT, "billing").team == "complaints"
+    installation = _route(TicketType.REPAIR, "Installation")
     assert installation.team == "installers" and installation.strategy == "queue"
-    assert route_for(RULES, ticket_type=TicketType.REPAIR, category=None).team == "repairs"
-    assert route_for(RULES, ticket_type=TicketType.INQUIRY, category="x").team == "service"
+    assert _route(TicketType.REPAIR, None).team == "repairs"
+    assert _route(TicketType.INQUIRY, "x").team == "service"
 
 
 def test_pick_member_strategies():

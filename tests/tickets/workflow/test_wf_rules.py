@@ -15,7 +15,8 @@ from tickets.workflow.vocab import Priority, TicketType, Tier
 
 @pytest.fixture
 def raw() -> dict[str, Any]:
-    return yaml.safe_load(default_rules_path().read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = yaml.safe_load(default_rules_path().read_text(encoding="utf-8"))
+    return loaded
 
 
 def test_the_shipped_rules_file_loads():
@@ -88,7 +89,7 @@ def test_tier_thresholds_must_increase(raw):
     assert "value.thresholds: silver < gold < vip" in _error(raw)
 
 
-def test_unreadable_and_malformed_files_give_clear_errors(tmp_path: Path):
+def test_unreadable_and_malformed_files_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="cannot read workflow rules"):
         load_rules(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
