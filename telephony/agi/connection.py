@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final, Protocol
 
 from telephony.agi.commands import encode_line, format_command
@@ -256,18 +256,37 @@ class AgiConnection:
         async with self._lock:
             self._in_command = True
             try:
-                reply = await self._exchange(verb, text, data, limit)
+                pending = self._send(verb, text, data, limit)  # refusals raise here, nothing sent
+                try:
+                    outcome = await pending
+                except BaseException:  # cancelled (or failed) after the write: out of step
+                    if self._broken is None:
+                        self._broken = "interrupted in the middle of a command"
+                    raise
+                finally:
+                    self._waiter = None
+                    self._deadline = None
             finally:
                 self._in_command = False
                 if self._hangup_listeners and self._hangup.is_set():
                     self._notify_hangup()
+        if type(outcome) is AgiReply:
+            reply = outcome
+        elif outcome is _EXPIRED:
+            raise AgiTimeout(f"no reply within {limit} s", command=text)
+        elif outcome is _CLOSED:
+            raise AgiError(f"connection unusable: {self._broken}", command=text)
+        else:
+            raise AgiHangup("connection closed by Asterisk", command=text)
         if reply.code != 200:
             if reply.code == 511:
                 self.mark_hung_up()
             reply.raise_for_error(text)
         return reply
 
-    async def _exchange(self, verb: str, text: str, data: bytes, limit: float | None) -> AgiReply:
+    def _send(self, verb: str, text: str, data: bytes, limit: float | None) -> Awaitable[AgiReply | _Outcome]:
+        """Write the command; returns what to await for its reply (or how the wait ended): the
+        reply's future itself, or a coroutine that drains the socket first when it pushed back."""
         if self._broken is not None:
             if self._eof:
                 raise AgiHangup(f"connection closed ({self._broken})", command=text)
@@ -278,35 +297,32 @@ class AgiConnection:
         waiter: asyncio.Future[AgiReply | _Outcome] = loop.create_future()
         self._waiter = waiter
         self._arm(loop, limit)
-        done = False
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s >> %s", self.label, text)
+        writer = self._writer
+        writer.write(data)
+        if writer.transport.get_write_buffer_size():  # the socket did not take it all at once
+            return self._drain_then_wait(waiter, text, limit)
+        return waiter
+
+    async def _drain_then_wait(
+        self, waiter: asyncio.Future[AgiReply | _Outcome], text: str, limit: float | None
+    ) -> AgiReply | _Outcome:
         try:
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s >> %s", self.label, text)
-            writer = self._writer
-            writer.write(data)
-            if writer.transport.get_write_buffer_size():  # the socket did not take it all at once
-                async with asyncio.timeout_at(self._deadline):
-                    await writer.drain()
-            outcome = await waiter
-            done = True
+            async with asyncio.timeout_at(self._deadline):
+                await self._writer.drain()
         except TimeoutError:
             self._broken = f"no reply within {limit} s"
+            waiter.cancel()
             raise AgiTimeout(f"no reply within {limit} s", command=text) from None
         except (ConnectionError, OSError) as exc:
             self._note_eof(f"socket error: {exc}")
+            waiter.cancel()
             raise AgiHangup(f"connection lost: {exc}", command=text) from None
-        finally:
-            self._waiter = None
-            self._deadline = None
-            if not done and self._broken is None:
-                self._broken = "interrupted in the middle of a command"
-        if isinstance(outcome, AgiReply):
-            return outcome
-        if outcome is _EXPIRED:
-            raise AgiTimeout(f"no reply within {limit} s", command=text)
-        if outcome is _CLOSED:
-            raise AgiError(f"connection unusable: {self._broken}", command=text)
-        raise AgiHangup("connection closed by Asterisk", command=text)
+        except BaseException:
+            waiter.cancel()
+            raise
+        return await waiter
 
     def _arm(self, loop: asyncio.AbstractEventLoop, limit: float | None) -> None:
         """Give the command in flight its deadline; the timer moves only when it must be earlier."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from telephony.agi.errors import (
     AgiCommandInvalid,
@@ -36,9 +37,15 @@ PROGRESS = 100
 _SUCCESS_RE = re.compile(r"200 result=(\S*)(.*)\Z", re.DOTALL)
 _TRAILER_RE = re.compile(r"(?:\s+[A-Za-z_]+=\S*)*\s*\Z")
 _USAGE_END = "520 End of proper usage."
+_NO_EXTRA: Mapping[str, str] = MappingProxyType({})
+"""The ``extra`` of replies without ``key=value`` tokens (one shared read-only mapping)."""
 
 
-@dataclass(frozen=True)
+def _no_extra() -> Mapping[str, str]:
+    return _NO_EXTRA
+
+
+@dataclass(frozen=True, slots=True)
 class AgiReply:
     """One final reply to a command."""
 
@@ -47,7 +54,7 @@ class AgiReply:
     data: str | None = None
     """Text inside the parentheses after the result (``timeout``, a variable's value ...)."""
     endpos: int | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=_no_extra)
     """``key=value`` tokens after the data (``endpos`` included)."""
     text: str = ""
     """The raw line (for 520 blocks, the first line)."""
@@ -124,12 +131,12 @@ def parse_success(line: str) -> AgiReply | None:
         return None
     result, rest = match.group(1), match.group(2)
     if not rest:  # the common ``200 result=N``
-        return AgiReply(code=OK, result=result, extra={}, text=line)
+        return AgiReply(code=OK, result=result, text=line)
     data: str | None = None
     stripped = rest.lstrip()
     if stripped.startswith("("):
         if stripped.endswith(")"):  # ``(data)`` with nothing after it: no trailer to look for
-            return AgiReply(code=OK, result=result, data=stripped[1:-1], extra={}, text=line)
+            return AgiReply(code=OK, result=result, data=stripped[1:-1], text=line)
         close = _data_end(stripped)
         if close is not None:
             data = stripped[1:close]
