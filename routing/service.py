@@ -333,8 +333,8 @@ class RoutingService:
                 await self.engine.refresh()
                 if self.engine.store_ok:  # no store, no offers: let the dialplan's fallback take the callers
                     await self._control.heartbeat(self._heartbeat_ttl)
-            except Exception:
-                log.exception("routing: heartbeat failed")
+            except Exception as exc:  # the AMI link is down or starting: the dialplan fails open meanwhile
+                log.warning("routing: heartbeat failed: %s", exc)
             await asyncio.sleep(self._heartbeat_ttl / 3)
 
     async def _journey_loop(self) -> None:
