@@ -26,7 +26,10 @@ saturated case); every command's round trip (write → reply parsed) is one samp
   ``--dtmf-delay``) and hold every session in the AGI until all have measured, so Asterisk
   carries the same calls while either side measures. ``--repeat N`` runs N phases of each,
   alternated (ours, panoramisk, panoramisk, ours ...), and pools their samples; the flow figures
-  are from ours' last phase, ``kib_per_session`` from its first.
+  are from ours' last phase, ``kib_per_session`` from its first. Before them, one short
+  unmeasured phase of each (one sequence, no flow; ``--no-warmup`` to skip): otherwise the first
+  phase, always ours, meets a freshly started Asterisk and a cold process. Each phase's own
+  p50/p99 goes to stderr.
 
 Prints one JSON line. Round trips depend on the machine's load (Asterisk shares it).
 """
@@ -314,6 +317,15 @@ async def run_panoramisk(
     }
 
 
+def phase_line(side: str, rtts: list[float]) -> None:
+    """One phase's figures on stderr (stdout keeps the one JSON line)."""
+    print(
+        f"phase {side}: p50 {percentile(rtts, 0.5):.3f} ms p99 {percentile(rtts, 0.99):.3f} ms n={len(rtts)}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     settings = pbx_settings()
     with shared_pbx(settings) as bundled:
@@ -322,13 +334,27 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             peer_rtts: list[float] = []
             ours_phases: list[dict[str, Any]] = []
             peer: dict[str, Any] = {}
+            if args.warmup:
+                # one short phase of each, not measured: the first phase would otherwise meet a
+                # freshly started Asterisk and a cold process, always on the same side
+                warm = argparse.Namespace(**{**vars(args), "no_flow": True, "rounds": 1})
+                ours_phases.append(await run_ours(ami, bundled, settings, warm, []))
+                await run_panoramisk(ami, bundled, settings, warm, [])
+
+            async def ours_phase() -> None:
+                start = len(ours_rtts)
+                ours_phases.append(await run_ours(ami, bundled, settings, args, ours_rtts))
+                phase_line("ours", ours_rtts[start:])
+
             for phase in range(args.repeat):
                 # ours, panoramisk, panoramisk, ours, ...: a load that drifts weighs on both alike
                 if phase % 2 == 0:
-                    ours_phases.append(await run_ours(ami, bundled, settings, args, ours_rtts))
+                    await ours_phase()
+                start = len(peer_rtts)
                 peer = await run_panoramisk(ami, bundled, settings, args, peer_rtts)
+                phase_line("panoramisk", peer_rtts[start:])
                 if phase % 2 == 1:
-                    ours_phases.append(await run_ours(ami, bundled, settings, args, ours_rtts))
+                    await ours_phase()
     # the flow figures from the last phase; memory per session from the first (later phases start
     # with the memory the first one already grew)
     ours = {**ours_phases[-1], "kib_per_session": ours_phases[0]["kib_per_session"]}
@@ -338,6 +364,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "rounds": args.rounds,
         "pace_ms": args.pace_ms,
         "repeat": args.repeat,
+        "warmup": args.warmup,
         "commands": [verb for verb, _ in COMMANDS],
         "agi_rtt_p50_ms": round(percentile(ours_rtts, 0.5), 3),
         "agi_rtt_p99_ms": round(percentile(ours_rtts, 0.99), 3),
@@ -360,6 +387,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--talk", type=float, default=60.0, help="s a caller stays after its keys")
     parser.add_argument("--gate-deadline", type=float, default=30.0, help="s to wait for every caller")
     parser.add_argument("--no-flow", action="store_true", help="only the command round trips")
+    parser.add_argument(
+        "--no-warmup", dest="warmup", action="store_false", help="no unmeasured phase of each first"
+    )
     parser.add_argument(
         "--repeat",
         type=int,
