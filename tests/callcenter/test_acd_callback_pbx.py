@@ -7,38 +7,20 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from callcenter.platform import Platform, build_platform
-from config.settings import Settings
 from ivr.ports import RouteRequest
 from routing.events import LogIn, Pause
 from telephony.ami import Message
 from telephony.control import DialplanTarget, originate
 from tests.fixtures.pbx import PbxHandle
-from tests.routing.acd_pbx import acd_settings, add_users, new_call_id
+from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, started_platform
 from tests.telephony.control.calls import hang_up_all, unique_extension, unique_number
 from tickets.models.tickets import Ticket
 
 pytestmark = pytest.mark.pbx
-
-
-async def _started(settings: Settings) -> tuple[Platform, Any]:
-    """A running platform with FastAGI; another session's server may hold the test port a while."""
-    deadline = time.monotonic() + 90
-    while True:
-        platform = build_platform(settings, ami=True, agi=True, record_calls=False)
-        running = platform.running()
-        try:
-            await running.__aenter__()
-            return platform, running
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.5)
 
 
 async def test_the_callback_key_takes_the_caller_out_of_the_queue_and_books_the_callback(
@@ -46,7 +28,7 @@ async def test_the_callback_key_takes_the_caller_out_of_the_queue_and_books_the_
     ext = unique_extension()
     add_users(fresh_db_url, {"ann": ext})
     document = {"queues": {"q": {"max_wait": 300}}, "agents": {"ann": {"extension": ext, "queues": ["q"]}}}
-    platform, running = await _started(acd_settings(pbx, fresh_db_url, tmp_path, document))
+    platform, running = await started_platform(acd_settings(pbx, fresh_db_url, tmp_path, document))
     steps: list[Message] = []
     channel = ""
     assert platform.acd is not None and platform.acd_runtime is not None and platform.telephony is not None

@@ -4,12 +4,15 @@ holding dialplan (``cc-acd-wait``) with a call id of the test's choosing."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from callcenter.platform import Platform, build_platform
 from config.settings import Settings, load_settings
 from telephony.ami import AmiClient
 from telephony.control import DialplanTarget, db_put, originate
@@ -65,3 +68,19 @@ async def place_waiting_caller(ami: AmiClient, call_id: str, number: str, *, hol
                              caller_id_number=number, caller_id_name=f"Caller {number[-4:]}",
                              variables={"SIM_HOLD": str(hold), **(variables or {})}, channel_id=call_id)
     return placed.channel
+
+
+async def started_platform(settings: Settings, within: float = 90) -> tuple[Platform, Any]:
+    """A running platform with AMI and FastAGI (``running`` to ``__aexit__``); another session's
+    FastAGI server may hold the test port for a while, so a new platform is tried until ``within``."""
+    deadline = time.monotonic() + within
+    while True:
+        platform = build_platform(settings, ami=True, agi=True, record_calls=False)
+        running = platform.running()
+        try:
+            await running.__aenter__()
+            return platform, running
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
