@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telephony.agi.environment import AgiEnvironment, parse_environment
 from telephony.agi.errors import AgiEnvironmentError, AgiError, AgiHangup
@@ -64,8 +64,8 @@ class AgiProtocol(asyncio.Protocol):
     # -- asyncio.Protocol -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports (serve runs on uvloop) are not asyncio.Transport subclasses: no isinstance
+        self._transport = cast(asyncio.Transport, transport)
         loop = asyncio.get_running_loop()
         self._environment = loop.create_future()
         self._closed = loop.create_future()
