@@ -12,6 +12,10 @@ from the platform bus, carrying its decisions out over the platform's AMI link.
   up the caller goes on in ``cc-acd-after``; fallback → ``cc-acd-fallback``);
 - the fail-open queue's members: every agent the engine knows with a queue is a member of the
   app_queue ``fallback`` queue (``QueueAdd``/``QueueRemove``, again after every AMI reconnect);
+- adoption: after every AMI login (the first included) the phones' device states are read and the
+  callers found waiting in the holding context enter distribution again with their attributes and
+  entry time (``callcenter.adapters.routing_adoption``); callers held back (their agent leg from
+  before is still ringing) are looked at again every ``adopt_retry`` seconds;
 - FastAGI route ``acd``: the holding dialplan's callback key (``acd?callback=1&call=<id>``);
 - the IVR's distributor (``AcdDistributor``) hands routed calls to the ACD.
 """
@@ -27,6 +31,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from callcenter.adapters.ivr_record import RecordPorts
+from callcenter.adapters.routing_adoption import Adoption, AdoptionReport
 from callcenter.adapters.routing_distributor import AcdDistributor
 from callcenter.adapters.routing_events import MESSAGES, RoutingEvents
 from callcenter.adapters.routing_record import RecordAgentDirectory, RecordCustomerTiers
@@ -58,7 +63,7 @@ CALLBACK_CONTEXT = "cc-acd-callback"
 class AcdRuntime:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], ami: AmiClient,
                  tracker: CallTracker, rules: WorkflowRules, *, fallback_queue: str = FALLBACK_QUEUE,
-                 members_interval: float = 5.0) -> None:
+                 members_interval: float = 5.0, adopt_retry: float = 2.0) -> None:
         path = settings.routing.config_file or routing_config.DEFAULT_FILE
         self.document = routing_config.read_document(path)
         config = routing_config.parse(self.document)
@@ -88,6 +93,11 @@ class AcdRuntime:
         )
         self._heartbeat_ttl = settings.routing.heartbeat_ttl
         self.live = False
+        self.adoption = Adoption(self.service, ami, self.control, holding=settings.routing.holding_context,
+                                 fallback=fallback)
+        self._adopt_retry = adopt_retry
+        self.adopted: list[AdoptionReport] = []
+        """What each adoption run found (the last one last)."""
         self.distributor = AcdDistributor(self.service, ami=ami, caller_channel=self.caller_channel,
                                           holding=settings.routing.holding_context,
                                           heartbeat_family=settings.routing.heartbeat_family,
@@ -129,6 +139,8 @@ class AcdRuntime:
                                          name="acd-events"),
                      asyncio.create_task(self._members_loop(), name="acd-fallback-members")]
             self.live = True
+            if self._ami.connected:  # logged in before the service ran: adopt now
+                await self.adopt()
             try:
                 yield self
             finally:
@@ -147,6 +159,29 @@ class AcdRuntime:
                 await self.control.heartbeat(self._heartbeat_ttl)
             except Exception as exc:
                 log.warning("ACD: heartbeat after the AMI login failed: %s", exc)
+        if self.live:  # the tracker resynced just before (its listener comes first)
+            await self.adopt()
+
+    # ------------------------------------------------------------------ adoption after a restart
+    async def adopt(self) -> AdoptionReport | None:
+        """Adopt the callers waiting in the holding context (see ``routing_adoption``); callers held
+        back are looked at again every ``adopt_retry`` seconds while there are any."""
+        try:
+            report = await self.adoption.run()
+        except Exception:
+            log.exception("ACD: adopting the waiting callers failed")
+            return None
+        self.adopted.append(report)
+        if report.held_back and not any(t.get_name() == "acd-adopt-retry" for t in self._pending):
+            task = asyncio.get_running_loop().create_task(self._adopt_again(), name="acd-adopt-retry")
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        return report
+
+    async def _adopt_again(self) -> None:
+        await asyncio.sleep(self._adopt_retry)
+        if self.live and self._ami.connected:
+            await self.adopt()
 
     # ------------------------------------------------------------------ the fail-open queue's members
     def wanted_members(self) -> set[str]:

@@ -11,6 +11,9 @@
   ``heartbeat`` writes the engine's expiry (epoch seconds) to AstDB ``<family>/alive``.
 - ``after_bridge``: where the caller goes on when the agent hangs up (``Bridge(...,F(...))``);
   without it, at the caller's next priority.
+- ``device_state`` reads an agent phone's state now (``DEVICE_STATE(Local/<ext>@agent-phones)``:
+  in use while any channel of that phone is up, e.g. a fallback-queue call), for an engine that
+  starts while phones are busy and has seen no ``DeviceStateChange`` of them yet.
 - ``add_member`` / ``remove_member`` keep the fail-open app_queue queue's members in step with the
   agents the engine knows (``QueueAdd`` / ``QueueRemove``).
 
@@ -34,6 +37,7 @@ from telephony.control import (
     NoSuchChannel,
     OriginateFailed,
     db_put,
+    get_variable,
     hangup,
     local_channel,
     originate,
@@ -118,6 +122,11 @@ class AmiCallControl:
 
     async def heartbeat(self, ttl: float) -> None:
         await db_put(self._ami, self._family, "alive", str(int(self._clock() + ttl)))
+
+    async def device_state(self, extension: str) -> str:
+        """The phone's device state in Asterisk's words, lower-cased (``not_inuse``, ``inuse``, ...)."""
+        reply = await get_variable(self._ami, f"DEVICE_STATE({self.member(extension)})")
+        return reply.value.strip().lower() or "unknown"
 
     # ------------------------------------------------------------------ the fallback queue's members
     def member(self, extension: str) -> str:

@@ -452,25 +452,29 @@ class RoutingCore:
         out.append(d.PauseAgent(agent_id, "missed"))
         self._requeue_at_head(call, now, out)
 
-    def _admit(self, call: Call, queue: QueueConfig, now: float, out: list[d.Decision], detail: str) -> None:
-        """The call enters ``queue``: timers, counters, journey, then an agent if one may take it."""
+    def _admit(self, call: Call, queue: QueueConfig, now: float, out: list[d.Decision], detail: str, *,
+               offer: bool = True, since: float | None = None) -> None:
+        """The call enters ``queue`` (``since``: when, for an adopted call; else now): timers,
+        counters, journey, then (``offer``) an agent if one may take it."""
+        since = now if since is None else since
         call.queue = queue.name
-        call.queue_entered_at = now
-        call.step = steps_reached(queue, 0.0)
+        call.queue_entered_at = since
+        call.step = steps_reached(queue, now - since)
         call.head = False
         self._reqs.pop(call.call_id, None)
         self.counters[queue.name].offered += 1
         self._enqueue(call)
-        self._timer(now + queue.max_wait, _MAX_WAIT, call.call_id, now)
+        self._timer(since + queue.max_wait, _MAX_WAIT, call.call_id, since)
         if call.step < len(queue.escalation):
-            self._timer(now + queue.escalation[call.step].after, _ESCALATE, call.call_id, now)
+            self._timer(since + queue.escalation[call.step].after, _ESCALATE, call.call_id, since)
         if queue.announce_interval > 0:
-            self._timer(now + queue.announce_interval, _ANNOUNCE, call.call_id, now)
+            self._timer(now + queue.announce_interval, _ANNOUNCE, call.call_id, since)
         a = call.attrs
         out.append(d.RecordJourney(call.call_id, "entered", now, queue.name, None, detail, a.customer_id))
         out.append(d.Publish(m.CallQueued(call.call_id, queue.name, call.priority, a.customer_id, a.tier,
                                           a.caller_number, a.caller_name, now)))
-        self._call_waiting(call, now, out)
+        if offer:
+            self._call_waiting(call, now, out)
 
     def _base_priority(self, attrs: CallAttributes, queue: QueueConfig) -> int:
         base = attrs.priority if attrs.priority is not None else queue.priority
@@ -633,23 +637,41 @@ class RoutingCore:
 
     # ------------------------------------------------------------------ handlers
     def _on_call_entered(self, event: e.CallEntered, now: float, out: list[d.Decision]) -> None:
+        call = self._enter(event, now, out)
+        if call is not None:
+            self._call_waiting(call, now, out)
+
+    def _on_calls_adopted(self, event: e.CallsAdopted, now: float, out: list[d.Decision]) -> None:
+        for entered in event.calls:  # an unknown queue refuses the batch before any change
+            self.queue(entered.attrs.queue)
+        adopted = [call for entered in event.calls if (call := self._enter(entered, now, out)) is not None]
+        adopted.sort(key=lambda c: cross_queue_rank(c, self.queues[c.queue], now))
+        for call in adopted:
+            if call.status is CallStatus.WAITING and call.call_id in self.calls:
+                self._call_waiting(call, now, out)
+
+    def _enter(self, event: e.CallEntered, now: float, out: list[d.Decision]) -> Call | None:
+        """The call enters its queue (not yet offered); ``None`` when it is already distributed."""
         attrs = event.attrs
         if attrs.call_id in self.calls:
-            return  # the same call again (a replay after a resync): already in distribution
+            return None  # the same call again (a replay after a resync): already in distribution
         queue = self.queue(attrs.queue)
+        since = now if event.entered_at is None else min(event.entered_at, now)
         self._seq += 1
-        call = Call(attrs=attrs, queue=queue.name, priority=self._base_priority(attrs, queue), entered_at=now,
-                    queue_entered_at=now, seq=self._seq)
+        call = Call(attrs=attrs, queue=queue.name, priority=self._base_priority(attrs, queue),
+                    entered_at=since, queue_entered_at=since, seq=self._seq)
         self.calls[attrs.call_id] = call
         sticky = queue.strategy.sticky
         last = self.agents.get(attrs.last_agent or "")
         if (sticky is not None and last is not None and attrs.last_agent_at is not None
-                and now - attrs.last_agent_at <= sticky.days * 86400.0 and self.eligible(last, call)):
+                and since - attrs.last_agent_at <= sticky.days * 86400.0 and self.eligible(last, call)):
             call.sticky_agent = last.profile.agent_id
-            call.sticky_until = now + sticky.seconds
+            call.sticky_until = since + sticky.seconds
             self._sticky_for.setdefault(call.sticky_agent, set()).add(attrs.call_id)
             self._timer(call.sticky_until, _STICKY, attrs.call_id, call.sticky_until)
-        self._admit(call, queue, now, out, "")
+        self._admit(call, queue, now, out, "" if event.entered_at is None else "adopted", offer=False,
+                    since=since)
+        return call
 
     def _on_ringing(self, event: e.AgentRinging, now: float, out: list[d.Decision]) -> None:
         call = self.calls.get(event.call_id)
@@ -850,6 +872,7 @@ def _statistics(name: str, c: QueueCounters, waiting: int, longest: float,
 _Handler = Callable[[RoutingCore, Any, float, list[d.Decision]], None]
 _HANDLERS: dict[type, _Handler] = {
     e.CallEntered: RoutingCore._on_call_entered,
+    e.CallsAdopted: RoutingCore._on_calls_adopted,
     e.AgentRinging: RoutingCore._on_ringing,
     e.OfferAnswered: RoutingCore._on_answered,
     e.OfferFailed: RoutingCore._on_offer_failed,

@@ -55,9 +55,22 @@ class UpsertQueue:
 # --- events -----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class CallEntered:
-    """A call entered distribution (from the IVR, or the inbound dialplan with defaults)."""
+    """A call entered distribution (from the IVR, or the inbound dialplan with defaults).
+
+    ``entered_at``: when it first entered distribution, for a call adopted after a restart (it keeps
+    its place, its ageing and its escalation and maximum-wait clocks); ``None``: now."""
 
     attrs: CallAttributes
+    entered_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallsAdopted:
+    """Calls found waiting in the holding dialplan by an engine that (re)started: all of them enter
+    first, then agents are offered them in the one ordering (not in the order they were found).
+    A call the core already distributes is left as it is."""
+
+    calls: tuple[CallEntered, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +139,6 @@ class Tick:
 
 
 Command = LogIn | LogOut | Pause | Unpause | EndWrapUp | UpsertAgent | RemoveAgent | UpsertQueue
-Event = (CallEntered | AgentRinging | OfferAnswered | OfferFailed | ReservationLost | CallerHungUp
-         | CallEnded | CallTransferred | CallbackRequested | DeviceStateChanged | Tick)
+Event = (CallEntered | CallsAdopted | AgentRinging | OfferAnswered | OfferFailed | ReservationLost
+         | CallerHungUp | CallEnded | CallTransferred | CallbackRequested | DeviceStateChanged | Tick)
 Input = Command | Event

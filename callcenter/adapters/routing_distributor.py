@@ -8,7 +8,8 @@ app_queue fallback queue inside the IVR session (``RouteTarget(queue=...)``, the
 runs), as before the ACD.
 The caller's channel is the tracked call's caller (the IVR's call id is the call's Linkedid); the
 distributor leaves the call's base priority on it (``CC_ACD_PRIORITY``) for the dialplan's
-fail-open queue.
+fail-open queue, and its attributes with the entry time (``CC_ACD_CALL``), from which an engine
+that restarts adopts the caller (``callcenter.adapters.routing_adoption``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from routing import decisions as d
 from routing.domain import AgentState, CallAttributes, SkillLevel
 from routing.service import RoutingService
 from telephony.control import AmiPort, CallControlError, set_variable
+
+from .routing_adoption import CALL_VARIABLE, encode_call
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ class AcdDistributor:
         values = {"CC_ACD_FAMILY": self._family}
         if call is not None:
             values["CC_ACD_PRIORITY"] = str(call.priority)
+            values[CALL_VARIABLE] = encode_call(call.attrs, call.entered_at)
         try:
             for name, value in values.items():
                 await set_variable(self._ami, name, value, channel=channel)

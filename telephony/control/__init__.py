@@ -23,6 +23,7 @@ from telephony.control.errors import (
 )
 from telephony.control.hangup import hangup
 from telephony.control.hold import bridge_peer, hold, resume
+from telephony.control.listing import list_channels
 from telephony.control.originate import ApplicationTarget, DialplanTarget, Target, local_channel, originate
 from telephony.control.port import AmiPort
 from telephony.control.redirect import redirect
@@ -30,6 +31,7 @@ from telephony.control.results import (
     AttendedTransferStarted,
     BlindTransferred,
     Bridged,
+    ChannelInfo,
     DbDeleted,
     DbEntry,
     Held,
@@ -54,6 +56,7 @@ __all__ = [
     "BlindTransferred",
     "Bridged",
     "CallControlError",
+    "ChannelInfo",
     "ControlTimeout",
     "ControlUnavailable",
     "DbDeleted",
@@ -87,6 +90,7 @@ __all__ = [
     "get_variable",
     "hangup",
     "hold",
+    "list_channels",
     "local_channel",
     "originate",
     "redirect",

@@ -123,3 +123,23 @@ class DbEntry:
 class DbDeleted:
     family: str
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    """A live channel as Asterisk lists it (``CoreShowChannel``): where its dialplan is now."""
+
+    channel: str
+    uniqueid: str
+    linkedid: str
+    """The call it belongs to (the call tracker's call id)."""
+    context: str
+    exten: str
+    priority: str
+    state: str
+    """Asterisk's state description: ``Up``, ``Ring``, ``Ringing``, ``Down``, ..."""
+    application: str
+    caller_number: str
+    caller_name: str
+    bridge_id: str
+    """Empty when the channel is in no bridge."""
