@@ -19,6 +19,15 @@ call ends at once (the caller is hung up on answer, for both). A rate is sustain
 reached a phone and the wait (ready → DialBegin) of the last third of the calls is at most twice
 the first third's plus 250 ms; ``*_max_cps`` is the highest sustained rate (0: none).
 
+Estimated wait (``--est-calls``, 0 to skip): ``--est-agents`` of the phones serve queue ``est``;
+callers arrive at ``--est-rate`` per second, faster than the agents serve them (each call talks
+``--est-talk`` seconds on average, uniform between half and one and a half times it, ended by this
+process), so callers queue behind busy agents. Per call: the estimate the engine gives for the
+caller's position at entry (``RoutingCore.estimated_wait``, what the holding dialplan announces: k
+× AHT ÷ agents, the AHT learned from the calls handled so far) against the measured wait from
+``call_entered()`` to the ``CallAnswered`` message. Calls that entered before any call was handled
+(their estimate uses the configured default AHT) are counted apart, not compared.
+
 Prints one JSON line. Figures depend on the machine's load (Asterisk shares it).
 """
 
@@ -29,6 +38,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import secrets
 import statistics
 import sys
@@ -46,7 +56,7 @@ from routing import messages as m  # noqa: E402
 from routing.ami_control import AmiCallControl  # noqa: E402
 from routing.config import parse  # noqa: E402
 from routing.core import RoutingCore  # noqa: E402
-from routing.domain import CallAttributes  # noqa: E402
+from routing.domain import CallAttributes, CallStatus  # noqa: E402
 from routing.engine import Engine  # noqa: E402
 from routing.events import CallEnded, LogIn  # noqa: E402
 from routing.service import RoutingService  # noqa: E402
@@ -167,6 +177,98 @@ class Ours:
         return self.watch.dial_begin[ext][seen][0] - t0
 
 
+class EstimatePhase:
+    """Callers queueing behind busy agents: the engine's estimate at entry against the wait measured."""
+
+    def __init__(self, ami: AmiClient, extensions: list[str], talk: float, seed: int = 12) -> None:
+        document = {"queues": {"est": {"ring_timeout": 10, "wrapup_seconds": 0, "max_wait": 600,
+                                       "announce_interval": 0, "default_handle_seconds": 180}},
+                    "agents": {f"e{n}": {"extension": ext, "queues": ["est"]}
+                               for n, ext in enumerate(extensions)}}
+        self.ami, self.talk = ami, talk
+        self.random = random.Random(seed)
+        self.channels: dict[str, str] = {}
+        self.callers: dict[str, str] = {}
+        control = AmiCallControl(ami, caller_channel=self.channels.get, heartbeat_family="cc-bench")
+        self.service = RoutingService(Engine(RoutingCore(parse(document)), MemoryStore()), control=control,
+                                      publish=self.on_message)
+        self.agents = [f"e{n}" for n in range(len(extensions))]
+        self.entered: dict[str, float] = {}
+        self.answered: dict[str, float] = {}
+        self.estimate: dict[str, tuple[float, bool]] = {}  # call → (estimate at entry, AHT learned)
+        self.done = asyncio.Event()
+        self.expected = 0
+
+    def on_message(self, message: object) -> None:
+        if isinstance(message, m.CallAnswered) and message.call_id in self.entered:
+            self.answered[message.call_id] = time.monotonic()
+            talk = self.talk * (0.5 + self.random.random())
+            asyncio.get_running_loop().create_task(self._end(message.call_id, talk))
+
+    async def _end(self, call_id: str, talk: float) -> None:
+        await asyncio.sleep(talk)
+        await hang_up(self.ami, self.callers.get(call_id, ""), self.channels.get(call_id, ""))
+        await self.service.submit(CallEnded(call_id))
+        if len(self.answered) >= self.expected:
+            self.done.set()
+
+    async def one(self, n: int) -> None:
+        call_id = f"est-{n}-{secrets.token_hex(3)}"
+        leg = await place_caller(self.ami, "Wait", "120")
+        self.callers[call_id] = leg
+        self.channels[call_id] = leg.replace(";1", ";2")
+        learned = self.service.core.counters["est"].aht is not None
+        self.entered[call_id] = time.monotonic()
+        await self.service.call_entered(CallAttributes(call_id=call_id, queue="est"))
+        call = self.service.core.calls.get(call_id)
+        waiting = call is not None and call.status is CallStatus.WAITING
+        estimate = self.service.core.estimated_wait(call) if call is not None and waiting else 0.0
+        self.estimate[call_id] = (estimate or 0.0, learned)
+
+    async def run(self, calls: int, rate: float) -> dict[str, object]:
+        self.expected = calls
+        async with self.service:
+            for agent in self.agents:
+                await self.service.submit(LogIn(agent))
+            start = time.monotonic()
+            tasks = []
+            for n in range(calls):
+                delay = start + n / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(self.one(n)))
+            await asyncio.gather(*tasks)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(60 + calls * self.talk * 2):
+                    await self.done.wait()
+        pairs = [(self.estimate[c][0], self.answered[c] - self.entered[c]) for c in self.answered
+                 if self.estimate[c][1]]
+        queued = [(est, real) for est, real in pairs if est > 0]
+        errors = [est - real for est, real in pairs]
+        ratios = [est / real for est, real in queued if real > 0]
+
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 3)
+
+        def mean(values: list[float]) -> float | None:
+            return statistics.fmean(values) if values else None
+
+        return {
+            "est_wait_calls": len(pairs), "est_wait_queued_calls": len(queued),
+            "est_wait_default_aht_calls": sum(1 for c in self.answered if not self.estimate[c][1]),
+            "est_wait_unanswered": calls - len(self.answered),
+            "est_wait_agents": len(self.agents), "est_wait_rate_cps": rate, "est_wait_talk_s": self.talk,
+            "measured_wait_mean_s": rounded(mean([r for _, r in pairs])),
+            "measured_wait_max_s": rounded(max((r for _, r in pairs), default=None)),
+            "est_wait_mean_s": rounded(mean([e for e, _ in pairs])),
+            "est_wait_mean_abs_error_s": rounded(mean([abs(x) for x in errors])),
+            "est_wait_p50_error_s": rounded(percentile(errors, 0.5) if errors else None),
+            "est_wait_p90_abs_error_s": rounded(percentile([abs(x) for x in errors], 0.9) if errors
+                                                else None),
+            "est_wait_ratio_p50": rounded(percentile(ratios, 0.5) if ratios else None),
+        }
+
+
 class AppQueue:
     def __init__(self, ami: AmiClient, watch: Watch, extensions: list[str]) -> None:
         self.ami, self.watch, self.extensions = ami, watch, extensions
@@ -273,6 +375,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                     await idle()
             finally:
                 await app.members(False)
+            if args.est_calls > 0:
+                estimating = extensions[:args.est_agents]
+                for ext in estimating:  # this process ends each call after its talk time
+                    await db_put(ami, "simphone", f"{ext}/ring", "0.2")
+                    await db_put(ami, "simphone", f"{ext}/talk", "300")
+                await idle()
+                phase = EstimatePhase(ami, estimating, args.est_talk)
+                result |= await phase.run(args.est_calls, args.est_rate)
         finally:
             await ami.close()
     result |= {
@@ -293,6 +403,10 @@ def main() -> None:
     parser.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",") if x],
                         default=[8.0, 16.0, 32.0, 48.0, 64.0])
     parser.add_argument("--rate-seconds", type=float, default=4.0)
+    parser.add_argument("--est-calls", type=int, default=30)
+    parser.add_argument("--est-agents", type=int, default=3)
+    parser.add_argument("--est-talk", type=float, default=1.5)
+    parser.add_argument("--est-rate", type=float, default=2.5)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     print(json.dumps(asyncio.run(run(args))))
