@@ -70,12 +70,13 @@ async def place_waiting_caller(ami: AmiClient, call_id: str, number: str, *, hol
     return placed.channel
 
 
-async def started_platform(settings: Settings, within: float = 90) -> tuple[Platform, Any]:
+async def started_platform(settings: Settings, within: float = 90,
+                           record_calls: bool = False) -> tuple[Platform, Any]:
     """A running platform with AMI and FastAGI (``running`` to ``__aexit__``); another session's
     FastAGI server may hold the test port for a while, so a new platform is tried until ``within``."""
     deadline = time.monotonic() + within
     while True:
-        platform = build_platform(settings, ami=True, agi=True, record_calls=False)
+        platform = build_platform(settings, ami=True, agi=True, record_calls=record_calls)
         running = platform.running()
         try:
             await running.__aenter__()
