@@ -193,9 +193,8 @@ async def channels_gone(bundled: BundledPbx, numbers: set[str], deadline: float)
     log.warning("some bench channels still up after %s s", deadline)
 
 
-async def run_ours(
-    ami: AmiClient, bundled: BundledPbx, settings: Settings, args: argparse.Namespace, rtts: list[float]
-) -> dict[str, Any]:
+async def ivr_parts(settings: Settings, bundled: BundledPbx) -> tuple[IvrHandler, FakePorts]:
+    """The shipped flows with their prompts and our IVR handler over fake ports."""
     registry = FlowRegistry(flows_dir())
     registry.reload()
     store = prompt_store(settings)
@@ -205,13 +204,18 @@ async def run_ours(
     fake = FakePorts(route_target=RouteTarget(dialplan="done"))
     inside = Path("/var/spool/callcenter/ivr-bench")
     recordings = RecordingPlace(bundled.layout.root_dir / str(inside).lstrip("/"), inside)  # type: ignore[arg-type]
-    ivr = IvrHandler(registry, fake.ports(), store, recordings)
+    return IvrHandler(registry, fake.ports(), store, recordings), fake
+
+
+async def run_alone(
+    ami: AmiClient, bundled: BundledPbx, settings: Settings, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Ours alone on the port, ``--callers`` sessions live at once: the memory per session (and a
+    warm process and Asterisk for the measured phases). One command sequence each, not measured."""
     numbers = ["136" + str(secrets.randbelow(10**8)).zfill(8) for _ in range(args.callers)]
     mine = set(numbers)
     gate = Gate(args.callers, args.gate_deadline)
-    measured = Gate(args.callers, args.gate_deadline)
-    flow_starts: list[float] = []
-    flow_ends: list[float] = []
+    done: list[float] = []
     live_rss: list[int] = []
 
     async def handler(session: AgiSession) -> None:
@@ -219,45 +223,25 @@ async def run_ours(
             await request_fallback(session, "not-the-bench")
             return
         await gate.wait()
-        for _ in range(args.rounds):
-            await pause(args.pace_ms)
-            for verb, command_args in COMMANDS:
-                started = time.perf_counter()
-                await session.command(verb, *command_args)
-                rtts.append((time.perf_counter() - started) * 1000)
         if not live_rss:
             live_rss.append(rss_kib())
-        await measured.wait()  # no flow plays media while another session still measures
-        flow_starts.append(time.perf_counter())
-        if args.no_flow:
-            await session.set_variable("CC_NEXT", "done")
-        else:
-            await ivr(session)
-        flow_ends.append(time.perf_counter())
+        for verb, command_args in COMMANDS:
+            await session.command(verb, *command_args)
+        await session.set_variable("CC_NEXT", "done")
+        done.append(time.perf_counter())
 
     server = FastAgiServer(settings.agi.host, settings.agi.port, {"ivr": handler})
     await bind(server.start)
     base_rss = rss_kib()
     try:
         await originate_all(ami, numbers, FLOW_DTMF, delay=args.dtmf_delay, talk=args.talk)
-        await wait_for(lambda: len(flow_ends) >= args.callers, args.deadline)
+        await wait_for(lambda: len(done) >= gate.arrived >= args.callers, args.deadline)
         await wait_for(lambda: server.live_sessions == 0, 60)
     finally:
         await server.close(grace=5)
     await channels_gone(bundled, mine, 120)
-    completed = len(flow_ends)
-    span = (max(flow_ends) - min(flow_starts)) if completed else float("nan")
     return {
-        "flows_completed": completed,
-        "flows_routed": sum(1 for p in fake.saved if p.outcome == "route"),
-        "flows_per_s": round(completed / span, 2) if completed else 0.0,
-        "flow_seconds_median": round(
-            statistics.median(e - s for s, e in zip(flow_starts, flow_ends, strict=False)), 2
-        )
-        if completed
-        else None,
         "peak_live_sessions": server.stats.peak_live,
-        "sessions_connected_together": gate.arrived,
         "kib_per_session": round((live_rss[0] - base_rss) / max(gate.arrived, 1), 1) if live_rss else None,
     }
 
@@ -273,47 +257,179 @@ def panoramisk_line(verb: str, args: tuple[str, ...]) -> str:
     return " ".join([verb, *(f'"{a}"' for a in args)])
 
 
-async def run_panoramisk(
-    ami: AmiClient, bundled: BundledPbx, settings: Settings, args: argparse.Namespace, rtts: list[float]
-) -> dict[str, Any]:
-    numbers = ["135" + str(secrets.randbelow(10**8)).zfill(8) for _ in range(args.callers)]
-    mine = set(numbers)
-    gate = Gate(args.callers, args.gate_deadline)
-    measured = Gate(args.callers, args.gate_deadline)
-    done: list[float] = []
-    app = Application()
+OURS = "ours"
+PEER = "panoramisk"
 
-    async def handler(request: Any) -> None:
+
+class Turns:
+    """Time windows of ``window`` s that belong to one side at a time (ours, panoramisk, ours ...).
+
+    A session sends a command sequence only inside its side's window; its pause before the
+    sequence is drawn inside that window too (no burst when a window opens), and a pause that
+    outlasts the window is dropped, the session drawing a new one in its side's next window. A
+    window closes after ``window`` s or once its side has no sequence left; the next opens once
+    every sequence in flight has ended, so the two sides never measure at the same moment and a
+    load that comes and goes on the machine falls on both alike.
+    """
+
+    def __init__(self, sequences: dict[str, int], window: float, first: str) -> None:
+        self.left = dict(sequences)
+        self.window = window
+        self.order = [first, PEER if first == OURS else OURS]
+        self.active: str | None = None
+        self.opened = {side: asyncio.Event() for side in sequences}
+        self.in_flight = 0
+        self.drained = asyncio.Event()
+        self.drained.set()
+        self.side_done = {side: asyncio.Event() for side in sequences}
+        self.windows = {side: 0 for side in sequences}
+
+    async def run(self) -> None:
+        while any(self.left.values()):
+            for side in self.order:
+                if not self.left[side]:
+                    continue
+                self.active = side
+                self.windows[side] += 1
+                self.opened[side].set()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.window):
+                        await self.side_done[side].wait()
+                self.opened[side].clear()
+                self.active = None
+                await self.drained.wait()
+
+    async def sequence(self, side: str, pace_ms: float, body: Callable[[], Awaitable[None]]) -> None:
+        """Run ``body`` (one command sequence) after a pause, all inside one window of ``side``."""
+        while True:
+            await self.opened[side].wait()
+            await pause(pace_ms)
+            if self.active == side:
+                break
+        self.in_flight += 1
+        self.drained.clear()
+        try:
+            await body()
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self.drained.set()
+            self.left[side] -= 1
+            if not self.left[side]:
+                self.side_done[side].set()
+
+
+async def run_mixed(
+    ami: AmiClient,
+    bundled: BundledPbx,
+    settings: Settings,
+    args: argparse.Namespace,
+    first: str,
+    rtts: dict[str, list[float]],
+) -> dict[str, Any]:
+    """One phase with both servers on the FastAGI port: ``--callers`` sessions each, measured in
+    alternating windows (``Turns``); then ours' sessions walk the flow."""
+    ivr, fake = await ivr_parts(settings, bundled)
+    numbers = ["137" + str(secrets.randbelow(10**8)).zfill(8) for _ in range(2 * args.callers)]
+    mine = set(numbers)
+    callers = {OURS: args.callers, PEER: args.callers}
+    connected = Gate(2 * args.callers, args.gate_deadline)
+    measured = Gate(2 * args.callers, args.gate_deadline)
+    turns = Turns({side: n * args.rounds for side, n in callers.items()}, args.window_ms / 1000, first)
+    sessions = {OURS: 0, PEER: 0}
+    flow_starts: list[float] = []
+    flow_ends: list[float] = []
+    peer_done: list[float] = []
+
+    async def measure_side(side: str, send: Callable[[str, tuple[str, ...]], Awaitable[Any]]) -> None:
+        samples = rtts[side]
+
+        async def body() -> None:
+            for verb, command_args in COMMANDS:
+                started = time.perf_counter()
+                await send(verb, command_args)
+                samples.append((time.perf_counter() - started) * 1000)
+
+        sessions[side] += 1
+        await connected.wait()
+        for _ in range(args.rounds):
+            await turns.sequence(side, args.pace_ms, body)
+        await measured.wait()  # no flow plays media while a session of either side still measures
+
+    async def ours_handler(session: AgiSession) -> None:
+        if session.env.callerid not in mine:
+            await request_fallback(session, "not-the-bench")
+            return
+        await measure_side(OURS, lambda verb, command_args: session.command(verb, *command_args))
+        flow_starts.append(time.perf_counter())
+        if args.no_flow:
+            await session.set_variable("CC_NEXT", "done")
+        else:
+            await ivr(session)
+        flow_ends.append(time.perf_counter())
+
+    async def peer_handler(request: Any) -> None:
         if request.headers.get("agi_callerid") not in mine:
             await request.send_command('SET VARIABLE CC_FALLBACK "1"')
             return
-        await gate.wait()
-        for _ in range(args.rounds):
-            await pause(args.pace_ms)
-            for verb, command_args in COMMANDS:
-                started = time.perf_counter()
-                await request.send_command(panoramisk_line(verb, command_args))
-                rtts.append((time.perf_counter() - started) * 1000)
-        await measured.wait()  # as ours: no session leaves the AGI while another still measures
+        await measure_side(
+            PEER, lambda verb, command_args: request.send_command(panoramisk_line(verb, command_args))
+        )
         await request.send_command('SET VARIABLE CC_NEXT "done"')
-        done.append(time.perf_counter())
+        peer_done.append(time.perf_counter())
 
+    server = FastAgiServer(settings.agi.host, settings.agi.port, {"ivr": ours_handler})
+    app = Application()
     app._route = ScriptPathRoutes()  # its route table is a plain dict
-    app.add_route("ivr", handler)
-    server = await bind(
-        lambda: asyncio.start_server(app.handler, settings.agi.host, settings.agi.port, reuse_address=True)
+    app.add_route("ivr", peer_handler)
+    accepted = {OURS: 0, PEER: 0}
+    loop = asyncio.get_running_loop()
+
+    def protocol() -> asyncio.BaseProtocol:
+        # every other connection to each side: each gets its own server's protocol, exactly as
+        # its own listener builds it (ours: FastAgiServer.start; panoramisk: asyncio.start_server)
+        if accepted[OURS] <= accepted[PEER]:
+            accepted[OURS] += 1
+            return server.protocol()
+        accepted[PEER] += 1
+        return asyncio.StreamReaderProtocol(asyncio.StreamReader(loop=loop), app.handler, loop=loop)
+
+    listener = await bind(
+        lambda: loop.create_server(protocol, settings.agi.host, settings.agi.port, reuse_address=True)
     )
+    turning: asyncio.Task[None] | None = None
     try:
-        await originate_all(ami, numbers, FLOW_DTMF, delay=args.dtmf_delay, talk=args.talk)  # as ours
-        await wait_for(lambda: len(done) >= args.callers, args.deadline)
+        await originate_all(ami, numbers, FLOW_DTMF, delay=args.dtmf_delay, talk=args.talk)
+        await wait_for(lambda: connected.event.is_set(), args.gate_deadline + 30)
+        turning = asyncio.create_task(turns.run())
+        await wait_for(
+            lambda: len(flow_ends) >= sessions[OURS] and len(peer_done) >= sessions[PEER] and turning.done(),
+            args.deadline,
+        )
+        await wait_for(lambda: server.live_sessions == 0, 60)
     finally:
-        server.close()
+        if turning is not None:
+            turning.cancel()
+        listener.close()
+        await server.close(grace=5)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(10):
-                await server.wait_closed()
+                await listener.wait_closed()
     await channels_gone(bundled, mine, 120)
+    completed = len(flow_ends)
+    span = (max(flow_ends) - min(flow_starts)) if completed else float("nan")
     return {
-        "panoramisk_sessions_connected_together": gate.arrived,
+        "flows_completed": completed,
+        "flows_routed": sum(1 for p in fake.saved if p.outcome == "route"),
+        "flows_per_s": round(completed / span, 2) if completed else 0.0,
+        "flow_seconds_median": round(
+            statistics.median(e - s for s, e in zip(flow_starts, flow_ends, strict=False)), 2
+        )
+        if completed
+        else None,
+        "sessions_connected_together": sessions[OURS],
+        "panoramisk_sessions_connected_together": sessions[PEER],
+        "windows": dict(turns.windows),
     }
 
 
@@ -329,51 +445,48 @@ def phase_line(side: str, rtts: list[float]) -> None:
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     settings = pbx_settings()
     with shared_pbx(settings) as bundled:
-        async with AmiClient(settings.ami) as ami:
-            ours_rtts: list[float] = []
-            peer_rtts: list[float] = []
-            ours_phases: list[dict[str, Any]] = []
-            peer: dict[str, Any] = {}
-            if args.warmup:
-                # one short phase of each, not measured: the first phase would otherwise meet a
-                # freshly started Asterisk and a cold process, always on the same side
-                warm = argparse.Namespace(**{**vars(args), "no_flow": True, "rounds": 1})
-                ours_phases.append(await run_ours(ami, bundled, settings, warm, []))
-                await run_panoramisk(ami, bundled, settings, warm, [])
-
-            async def ours_phase() -> None:
-                start = len(ours_rtts)
-                ours_phases.append(await run_ours(ami, bundled, settings, args, ours_rtts))
-                phase_line("ours", ours_rtts[start:])
-
+        async with AmiClient(settings.ami, events="off") as ami:  # originates only: no events
+            # ours alone first, not measured for round trips: the memory of a live session, and a
+            # warm process and Asterisk for the phases that follow
+            alone = argparse.Namespace(**{**vars(args), "no_flow": True, "rounds": 1, "pace_ms": 0})
+            memory = await run_alone(ami, bundled, settings, alone)
+            pooled: dict[str, list[float]] = {OURS: [], PEER: []}
+            phases: list[dict[str, Any]] = []
+            p99s: dict[str, list[float]] = {OURS: [], PEER: []}
             for phase in range(args.repeat):
-                # ours, panoramisk, panoramisk, ours, ...: a load that drifts weighs on both alike
-                if phase % 2 == 0:
-                    await ours_phase()
-                start = len(peer_rtts)
-                peer = await run_panoramisk(ami, bundled, settings, args, peer_rtts)
-                phase_line("panoramisk", peer_rtts[start:])
-                if phase % 2 == 1:
-                    await ours_phase()
-    # the flow figures from the last phase; memory per session from the first (later phases start
-    # with the memory the first one already grew)
-    ours = {**ours_phases[-1], "kib_per_session": ours_phases[0]["kib_per_session"]}
+                rtts: dict[str, list[float]] = {OURS: [], PEER: []}
+                first = OURS if phase % 2 == 0 else PEER  # which side opens the phase's first window
+                phases.append(await run_mixed(ami, bundled, settings, args, first, rtts))
+                for side in (OURS, PEER):
+                    phase_line(side, rtts[side])
+                    pooled[side].extend(rtts[side])
+                    p99s[side].append(percentile(rtts[side], 0.99))
+    ours_rtts, peer_rtts = pooled[OURS], pooled[PEER]
+    last = phases[-1]
     return {
         "bench": "ivr",
         "callers": args.callers,
         "rounds": args.rounds,
         "pace_ms": args.pace_ms,
+        "window_ms": args.window_ms,
         "repeat": args.repeat,
-        "warmup": args.warmup,
         "commands": [verb for verb, _ in COMMANDS],
         "agi_rtt_p50_ms": round(percentile(ours_rtts, 0.5), 3),
         "agi_rtt_p99_ms": round(percentile(ours_rtts, 0.99), 3),
         "agi_rtt_samples": len(ours_rtts),
-        **ours,
         "panoramisk_rtt_p50_ms": round(percentile(peer_rtts, 0.5), 3),
         "panoramisk_rtt_p99_ms": round(percentile(peer_rtts, 0.99), 3),
         "panoramisk_rtt_samples": len(peer_rtts),
-        **peer,
+        "phases_ours_p99_lower": sum(1 for o, p in zip(p99s[OURS], p99s[PEER], strict=True) if o <= p),
+        "flows_completed": last["flows_completed"],
+        "flows_routed": last["flows_routed"],
+        "flows_per_s": last["flows_per_s"],
+        "flow_seconds_median": last["flow_seconds_median"],
+        "sessions_connected_together": last["sessions_connected_together"],
+        "panoramisk_sessions_connected_together": last["panoramisk_sessions_connected_together"],
+        "windows": last["windows"],
+        "peak_live_sessions": memory["peak_live_sessions"],
+        "kib_per_session": memory["kib_per_session"],
         "python": platform.python_version(),
     }
 
@@ -381,21 +494,16 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--callers", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=5, help="command sequences per session")
+    parser.add_argument("--rounds", type=int, default=10, help="command sequences per session")
     parser.add_argument("--pace-ms", type=float, default=100.0, help="mean pause before each sequence")
     parser.add_argument("--dtmf-delay", type=float, default=12.0, help="s before the callers press keys")
     parser.add_argument("--talk", type=float, default=60.0, help="s a caller stays after its keys")
     parser.add_argument("--gate-deadline", type=float, default=30.0, help="s to wait for every caller")
     parser.add_argument("--no-flow", action="store_true", help="only the command round trips")
     parser.add_argument(
-        "--no-warmup", dest="warmup", action="store_false", help="no unmeasured phase of each first"
+        "--window-ms", type=float, default=250.0, help="length of one side's measuring window"
     )
-    parser.add_argument(
-        "--repeat",
-        type=int,
-        default=1,
-        help="phases of each server, alternated (ours, panoramisk, panoramisk, ours ...)",
-    )
+    parser.add_argument("--repeat", type=int, default=2, help="phases, each with both servers")
     parser.add_argument("--deadline", type=float, default=240.0, help="s to wait for every flow")
     args = parser.parse_args(argv)
     if args.repeat < 1:

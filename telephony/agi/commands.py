@@ -15,7 +15,9 @@ MAX_COMMAND_BYTES = 2047
 
 def quote(argument: str | int) -> str:
     """One argument, double-quoted with ``"`` and ``\\`` escaped."""
-    text = str(argument)
+    text = argument if type(argument) is str else str(argument)
+    if '"' not in text and "\\" not in text and "\n" not in text and "\r" not in text:
+        return f'"{text}"'  # the common case: nothing to escape
     if "\n" in text or "\r" in text:
         raise ValueError(f"AGI argument must not contain a line break: {text[:40]!r}")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -25,9 +27,10 @@ def format_command(verb: str, args: Iterable[str | int] = ()) -> str:
     """``format_command("GET DATA", ["beep", 3000, 4])`` → ``GET DATA "beep" "3000" "4"``."""
     if not verb or "\n" in verb or "\r" in verb or '"' in verb:
         raise ValueError(f"invalid AGI command verb: {verb!r}")
-    parts = [verb.strip()]
-    parts.extend(quote(arg) for arg in args)
-    return " ".join(parts)
+    line = verb.strip()
+    for arg in args:
+        line += " " + quote(arg)
+    return line
 
 
 def encode_command(verb: str, args: Iterable[str | int] = ()) -> bytes:

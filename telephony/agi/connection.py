@@ -157,6 +157,7 @@ class AgiConnection:
         self._deadline: float | None = None
         """Loop time by which the command in flight must have its reply (``None``: no limit)."""
         self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._reading: asyncio.Task[None] | None = None
         self._in_command = False
         self._eof = False
@@ -293,7 +294,9 @@ class AgiConnection:
             raise AgiError(f"connection unusable: {self._broken}", command=text)
         if self._hangup.is_set() and verb.strip().upper() not in DEAD_CHANNEL_COMMANDS:
             raise AgiHangup("caller hung up", command=text)
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        if loop is None:  # looked up once: on Python 3.11 every get_running_loop() is a getpid()
+            loop = self._loop = asyncio.get_running_loop()
         waiter: asyncio.Future[AgiReply | _Outcome] = loop.create_future()
         self._waiter = waiter
         self._arm(loop, limit)
@@ -345,7 +348,8 @@ class AgiConnection:
         if timer is None or waiter is None or waiter.done() or deadline is None:
             return
         if deadline > timer.when():
-            self._timer = asyncio.get_running_loop().call_at(deadline, self._on_timer)
+            loop = self._loop or asyncio.get_running_loop()
+            self._timer = loop.call_at(deadline, self._on_timer)
             return
         self._broken = f"no reply within {self._limit} s"
         waiter.set_result(_EXPIRED)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from telephony.agi.connection import AgiConnection
 from telephony.agi.errors import AgiEnvironmentError, AgiError, AgiHangup, AgiTimeout
 from telephony.agi.handlers import AgiHandler, fallback_handler, request_fallback
-from telephony.agi.protocol import AgiProtocol
+from telephony.agi.protocol import AgiProtocol, ReadBuffer
 from telephony.agi.session import AgiSession
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ class FastAgiServer:
         self._max_line_bytes = max_line_bytes
         self._fallback_on_error = fallback_on_error
         self._server: asyncio.Server | None = None
+        self._read_buffer = ReadBuffer()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._live = 0
         self._idle = asyncio.Event()
@@ -154,7 +155,7 @@ class FastAgiServer:
         if self._server is not None:
             return
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, self.host, self.port, reuse_address=True)
+        self._server = await loop.create_server(self.protocol, self.host, self.port, reuse_address=True)
         logger.info("FastAGI server listening on %s:%s", self.host, self.bound_port)
 
     async def serve_forever(self) -> None:
@@ -210,11 +211,15 @@ class FastAgiServer:
 
     # -- one connection ---------------------------------------------------------------------
 
-    def _protocol(self) -> AgiProtocol:
+    def protocol(self) -> AgiProtocol:
+        """The protocol for one connection (what ``start()`` listens with): a listener of its own
+        can hand connections to this server with ``loop.create_server(server.protocol, ...)``;
+        their sessions count, end and close with the server's."""
         return AgiProtocol(
             self._on_connection_made,
             max_line_bytes=self._max_line_bytes,
             max_header_bytes=self._max_header_bytes,
+            read_buffer=self._read_buffer,
         )
 
     def _on_connection_made(self, protocol: AgiProtocol) -> None:

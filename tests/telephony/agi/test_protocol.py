@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from telephony.agi import AgiConnection, AgiEnvironmentError, AgiHangup
-from telephony.agi.protocol import AgiProtocol
+from telephony.agi.protocol import AgiProtocol, ReadBuffer
 
 from .conftest import wait_until
 from .peer import env_block
@@ -50,11 +50,11 @@ class MemoryTransport(asyncio.Transport):
         return ("127.0.0.1", 1) if name == "peername" else default
 
 
-def connect(**limits: int) -> tuple[AgiProtocol, MemoryTransport]:
+def connect(read_buffer: ReadBuffer | None = None, **limits: int) -> tuple[AgiProtocol, MemoryTransport]:
     def attach(protocol: AgiProtocol) -> None:
         protocol.connection = AgiConnection(None, protocol, command_timeout=5, label="memory")
 
-    protocol = AgiProtocol(attach, **limits)
+    protocol = AgiProtocol(attach, read_buffer=read_buffer, **limits)
     transport = MemoryTransport(protocol)
     protocol.connection_made(transport)
     return protocol, transport
@@ -134,3 +134,32 @@ async def test_given_an_over_long_reply_cut_in_pieces_then_it_is_skipped_once_an
     assert reply.data == "ok"
     assert sum("over the reader limit" in r.getMessage() for r in caplog.records) == 1
     assert not any("malformed" in r.getMessage() for r in caplog.records)
+
+
+def read_into(protocol: AgiProtocol, data: bytes) -> None:
+    """What a transport does with a buffered protocol: fill its buffer, then report the count."""
+    buffer = protocol.get_buffer(-1)
+    for start in range(0, len(data), len(buffer)):
+        piece = data[start : start + len(buffer)]
+        buffer = protocol.get_buffer(-1)
+        buffer[: len(piece)] = piece
+        protocol.buffer_updated(len(piece))
+
+
+async def test_given_two_connections_reading_into_one_shared_buffer_then_each_gets_its_own_replies() -> None:
+    shared = ReadBuffer(16)  # smaller than a line: a reply spans several reads of each connection
+    (first, first_out), (second, second_out) = connect(shared), connect(shared)
+    read_into(first, ENV)
+    read_into(second, ENV)
+    await first.environment()
+    await second.environment()
+    assert first.connection is not None and second.connection is not None
+    asked_first = asyncio.ensure_future(first.connection.command("GET VARIABLE", ["A"]))
+    asked_second = asyncio.ensure_future(second.connection.command("GET VARIABLE", ["B"]))
+    await wait_until(lambda: bool(first_out.written) and bool(second_out.written))
+    one, two = b"200 result=1 (the first connection)\n", b"200 result=1 (the second one)\n"
+    for start in range(0, max(len(one), len(two)), 5):  # reads of both connections interleaved
+        read_into(first, one[start : start + 5])
+        read_into(second, two[start : start + 5])
+    assert (await asked_first).data == "the first connection"
+    assert (await asked_second).data == "the second one"
