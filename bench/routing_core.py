@@ -10,8 +10,10 @@ one ``handle(event, now)`` at a time over a steady mix that keeps W waiting: a c
 is free and is offered the best call of their queues: the expensive decision), the new offer is
 answered, a new call enters (it waits: no agent is free). Latency is per handled event. The Redis
 figures run the same mix through ``routing.engine.Engine`` on ``RedisStore``: each offer is an
-atomic Lua reservation and each queue move a scripted sorted-set update, pipelined per event.
-Prints one JSON line.
+atomic Lua reservation and each queue move a scripted sorted-set update, pipelined per event. The
+``redis_global_*`` figures are the same with the engine as one of several instances (the global
+queue order: each queued call's entry carries a descriptor, and each offer first reads the heads
+of the agent's queues, one more round trip). Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -176,14 +178,16 @@ def _steady(core: RoutingCore, work: Workload) -> list[Input]:
 
 
 async def run_redis(config: RoutingConfig, served: list[str], waiting: int, samples: int, seed: int,
-                    url: str) -> dict[str, Any]:
+                    url: str, global_order: bool = False) -> dict[str, Any]:
     from routing.redis_store import RedisStore
 
     prefix = f"cc:bench:routing:{uuid.uuid4().hex[:8]}:"
     store = RedisStore.from_url(url, prefix=prefix)
-    engine = Engine(RoutingCore(config), store)
+    engine = Engine(RoutingCore(config), store, instance="bench-1" if global_order else None)
     work = Workload(config, served, seed)
+    key = "redis_global" if global_order else "redis"
     try:
+        await engine.refresh()
         for profile in config.agents:
             await engine.handle(LogIn(profile.agent_id), work.now)
         while _waiting(engine.core) < waiting:
@@ -202,8 +206,8 @@ async def run_redis(config: RoutingConfig, served: list[str], waiting: int, samp
                     await engine.handle(answer, work.now)
                     timings.append((time.perf_counter_ns() - start) / 1000)
                     work.connected.append(answer.call_id)
-        return {"redis_p50_us": round(percentile(timings, 0.5), 2),
-                "redis_p99_us": round(percentile(timings, 0.99), 2), "redis_samples": len(timings)}
+        return {f"{key}_p50_us": round(percentile(timings, 0.5), 2),
+                f"{key}_p99_us": round(percentile(timings, 0.99), 2), f"{key}_samples": len(timings)}
     finally:
         keys = [key async for key in store._r.scan_iter(match=f"{prefix}*", count=1000)]
         for i in range(0, len(keys), 1000):
@@ -235,6 +239,8 @@ def main() -> None:
     else:
         result.update(asyncio.run(run_redis(config, served, args.waiting, args.redis_samples, args.seed,
                                             args.redis_url)))
+        result.update(asyncio.run(run_redis(config, served, args.waiting, args.redis_samples, args.seed,
+                                            args.redis_url, global_order=True)))
     result.update({"goal_p99_us": 100, "goal_redis_p99_us": 2000, "python": platform.python_version(),
                    "seconds": round(time.perf_counter() - started, 1)})
     print(json.dumps(result))

@@ -4,7 +4,7 @@ from the platform bus, carrying its decisions out over the platform's AMI link.
 - configuration: ``settings.routing.config_file`` (default ``config/routing.yaml``), run-time
   changes from ``routing_config_changes`` replayed at start; agents in step with the record's users;
 - state: ``MemoryStore``, or ``RedisStore`` on ``settings.redis_url`` when ``routing.store`` is
-  ``redis`` (several instances);
+  ``redis`` (several instances: each gets an instance name, and the queue order is global);
 - journeys in ``routing_journey_steps``; customer tiers from the record;
 - events: the tracker's ``CallEnded`` and the phones' ``DeviceStateChange`` (reliable bus
   subscription, ``callcenter.adapters.routing_events``);
@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -85,8 +86,11 @@ class AcdRuntime:
             after_bridge=DialplanTarget(AFTER_CONTEXT, "s", 1),
             heartbeat_family=settings.routing.heartbeat_family,
         )
+        store = self._store(settings)
+        # with a shared (Redis) store, one global queue order across the instances sharing it
+        instance = None if isinstance(store, MemoryStore) else f"acd-{secrets.token_hex(6)}"
         self.service = RoutingService(
-            Engine(RoutingCore(config), self._store(settings)), control=self.control,
+            Engine(RoutingCore(config), store, instance=instance), control=self.control,
             publish=self._on_message, journeys=SqlJourneyStore(sessions), tiers=RecordCustomerTiers(sessions),
             changes=SqlConfigChangeStore(sessions), document=self.document,
             heartbeat_ttl=settings.routing.heartbeat_ttl,

@@ -731,6 +731,19 @@ class RoutingCore:
         self._enqueue(call)
         self._call_waiting(call, now, out)
 
+    def _on_handed_over(self, event: e.AgentHandedOver, now: float, out: list[d.Decision]) -> None:
+        call = self.calls.get(event.call_id)
+        agent = self.agents.get(event.agent_id)
+        takes = (call is not None and agent is not None and call.status is CallStatus.WAITING
+                 and agent.state is AgentState.AVAILABLE and agent.call_id is None
+                 and agent.device not in BLOCKING_DEVICE_STATES and self.eligible(agent, call)
+                 and call.sticky_agent in (None, event.agent_id))
+        if not takes or call is None or agent is None:
+            out.append(d.ReleaseAgent(event.agent_id, event.call_id))  # the store's reservation goes
+            return
+        agent.held_until = 0.0
+        self._offer(call, agent, now, out)
+
     def _on_hung_up(self, event: e.CallerHungUp, now: float, out: list[d.Decision]) -> None:
         call = self.calls.get(event.call_id)
         if call is None:
@@ -877,6 +890,7 @@ _HANDLERS: dict[type, _Handler] = {
     e.OfferAnswered: RoutingCore._on_answered,
     e.OfferFailed: RoutingCore._on_offer_failed,
     e.ReservationLost: RoutingCore._on_reservation_lost,
+    e.AgentHandedOver: RoutingCore._on_handed_over,
     e.CallerHungUp: RoutingCore._on_hung_up,
     e.CallEnded: RoutingCore._on_ended,
     e.CallTransferred: RoutingCore._on_transferred,

@@ -103,6 +103,15 @@ class ReservationLost:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentHandedOver:
+    """Another engine instance freed ``agent_id`` and reserved them in the state store for this
+    instance's ``call_id``, the first call in the global order the agent may take: offer it."""
+
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallerHungUp:
     call_id: str
 
@@ -140,5 +149,6 @@ class Tick:
 
 Command = LogIn | LogOut | Pause | Unpause | EndWrapUp | UpsertAgent | RemoveAgent | UpsertQueue
 Event = (CallEntered | CallsAdopted | AgentRinging | OfferAnswered | OfferFailed | ReservationLost
-         | CallerHungUp | CallEnded | CallTransferred | CallbackRequested | DeviceStateChanged | Tick)
+         | AgentHandedOver | CallerHungUp | CallEnded | CallTransferred | CallbackRequested
+         | DeviceStateChanged | Tick)
 Input = Command | Event

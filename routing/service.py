@@ -102,6 +102,8 @@ class RoutingService:
             asyncio.create_task(self._snapshot_loop(), name="routing-snapshots"),
             asyncio.create_task(self._heartbeat_loop(), name="routing-heartbeat"),
         ]
+        if self.engine.instance is not None:  # several instances: agents handed over by the others
+            self._loops.append(asyncio.create_task(self._handover_loop(), name="routing-handovers"))
         self._writer = asyncio.create_task(self._journey_loop(), name="routing-journeys")
 
     async def close(self) -> None:
@@ -336,6 +338,20 @@ class RoutingService:
             except Exception as exc:  # the AMI link is down or starting: the dialplan fails open meanwhile
                 log.warning("routing: heartbeat failed: %s", exc)
             await asyncio.sleep(self._heartbeat_ttl / 3)
+
+    async def _handover_loop(self) -> None:
+        while True:
+            try:
+                handed = await self.engine.handovers(1.0)
+            except Exception as exc:  # the store is down: the engine offers nothing meanwhile
+                log.warning("routing: handovers not read: %s", exc)
+                await asyncio.sleep(1.0)
+                continue
+            for event in handed:
+                try:
+                    await self.submit(event)
+                except Exception:
+                    log.exception("routing: handover %r failed", event)
 
     async def _journey_loop(self) -> None:
         """Store journey steps in batches (up to 500 a write) until the stop mark."""

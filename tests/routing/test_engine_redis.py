@@ -1,4 +1,5 @@
-"""Two engine instances sharing one Redis route a burst of calls: no agent is offered two calls."""
+"""Two engine instances sharing one Redis route a burst of calls: no agent is offered two calls
+(also while freed agents are handed over between the instances for the global queue order)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,8 @@ class Ledger:
         return made
 
 
-async def run_instance(name: str, engine: Engine, ledger: Ledger, calls: int) -> None:
-    now = T0
+async def run_instance(name: str, engine: Engine, ledger: Ledger, calls: int, start: float = T0) -> None:
+    now = start
     for agent_profile in AGENTS:
         ledger.record(name, await engine.handle(LogIn(agent_profile.agent_id), now))
     live: list[OfferCall] = []
@@ -66,16 +67,23 @@ async def run_instance(name: str, engine: Engine, ledger: Ledger, calls: int) ->
         if i % 7 == 6:
             now += 1.5  # held agents are tried again
             live += ledger.record(name, await engine.handle(Tick(), now))
+        for handed in await engine.handovers(0):  # agents the other instance freed for our calls
+            live += ledger.record(name, await engine.handle(handed, now))
         await asyncio.sleep(0)
 
 
-async def test_two_instances_sharing_redis_never_offer_one_agent_two_calls(redis_prefix: str) -> None:
+@pytest.mark.parametrize("global_order", [False, True])
+async def test_two_instances_sharing_redis_never_offer_one_agent_two_calls(redis_prefix: str,
+                                                                           global_order: bool) -> None:
     stores = [RedisStore.from_url(REDIS_URL, prefix=redis_prefix) for _ in range(2)]
     ledger = Ledger()
     try:
-        engines = [Engine(new_core(), s) for s in stores]
+        engines = [Engine(new_core(), s, instance=name if global_order else None)
+                   for s, name in zip(stores, ("one", "two"), strict=True)]
+        for engine in engines:
+            await engine.refresh()
         await asyncio.gather(run_instance("one", engines[0], ledger, 60),
-                             run_instance("two", engines[1], ledger, 60))
+                             run_instance("two", engines[1], ledger, 60, start=T0 + 0.005))
         holders = {a.agent_id: await stores[0].holder(a.agent_id) for a in AGENTS}
     finally:
         for s in stores:

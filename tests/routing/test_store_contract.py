@@ -105,3 +105,36 @@ async def test_a_redis_store_keeps_its_keys_under_its_prefix(redis_prefix: str) 
         assert keys and all(key.startswith(redis_prefix) for key in keys)
     finally:
         await store.close()
+
+
+async def test_the_heads_of_queues_come_with_their_descriptors_in_queue_order(store: StateStore) -> None:
+    one, two = '{"o":"one","p":0}', '{"o":"two","p":0}'
+    await store.apply_queue_changes([("q", "b", 2.0), ("q", "a", 1.0), ("q", "c", 3.0), ("r", "x", 0.0)],
+                                    {"a": one, "b": two})
+    heads = await store.heads(["q", "r", "empty"], 2)
+    assert heads == {"q": [("a", 1.0, one), ("b", 2.0, two)], "r": [("x", 0.0, "")], "empty": []}
+    assert (await store.heads(["q"], 5, skip_owner="one"))["q"] == [("b", 2.0, two), ("c", 3.0, "")]
+    await store.dequeue("q", "a")
+    await store.enqueue("q", "a", 4.0)  # enqueued again without a descriptor: the old one is gone
+    assert (await store.heads(["q"], 5))["q"][-1] == ("a", 4.0, "")
+
+
+async def test_a_handover_reserves_a_free_agent_for_a_live_owners_queued_call_and_tells_the_owner(
+        store: StateStore) -> None:
+    await store.alive("two", 30)
+    await store.apply_queue_changes([("q", "y1", 1.0), ("q", "y2", 2.0)])
+    await store.reserve("busy", "other", ttl=30)
+    handovers = [("a1", "q", "y1", "two", 30.0), ("a2", "q", "y1", "two", 30.0),  # the call is taken now
+                 ("busy", "q", "y2", "two", 30.0), ("a3", "q", "gone", "two", 30.0)]
+    assert await store.commit([], [], [], handovers=handovers) == [True, False, False, False]
+    assert await store.holder("a1") == "y1"
+    assert await store.take_handovers("two", 0) == [("y1", "a1")]
+    assert await store.take_handovers("two", 0.05) == []  # taken once; nothing more within the wait
+
+
+async def test_a_handover_to_an_owner_that_stopped_is_refused_and_its_entry_dropped(
+        store: StateStore) -> None:
+    await store.apply_queue_changes([("q", "orphan", 1.0), ("q", "mine", 2.0)])
+    assert await store.commit([], [], [], handovers=[("a1", "q", "orphan", "dead", 30)]) == [False]
+    assert await store.holder("a1") is None
+    assert await store.order("q") == ["mine"]
