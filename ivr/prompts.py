@@ -22,6 +22,9 @@ from ivr.render import literal_texts
 from ivr.session import Sound, Speech, Text
 from ivr.tts import VOICES, PromptBuildError, synthesize
 
+KNOWN_NAMES = 4096
+"""Text prompts ``PromptStore.playable`` remembers as ready."""
+
 
 @dataclass(frozen=True)
 class PromptStore:
@@ -31,6 +34,11 @@ class PromptStore:
     sounds_dirs: tuple[Path, ...] = ()
     """Host folders holding Asterisk's sounds (``.../sounds/en``), to check ``sound:`` prompts."""
     fmt: str = "wav"
+    _names: dict[tuple[str, Language], str] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
+    """Text prompts already known to be built and published → their playback name (``playable``
+    then neither hashes nor looks at the disk again)."""
 
     def key(self, text: str, language: Language) -> str:
         return hashlib.sha256(f"{VOICES[language]}\n{text}".encode()).hexdigest()[:20]
@@ -90,9 +98,16 @@ class PromptStore:
             if isinstance(part, Sound):
                 names.append(part.name)
             elif isinstance(part, Text):
-                if not self.ready(part.text, part.language):
-                    await asyncio.to_thread(self.build, part.text, part.language)
-                names.append(self.playback_name(part.text, part.language))
+                spot = (part.text, part.language)
+                name = self._names.get(spot)
+                if name is None:
+                    if not self.ready(part.text, part.language):
+                        await asyncio.to_thread(self.build, part.text, part.language)
+                    name = self.playback_name(part.text, part.language)
+                    if len(self._names) >= KNOWN_NAMES:
+                        self._names.clear()  # per-call texts (names, references) must not pile up
+                    self._names[spot] = name
+                names.append(name)
         return names
 
 

@@ -26,20 +26,28 @@ KEYS = {
 
 @pytest.mark.pbx
 def test_ivr_bench_prints_one_json_line_with_ours_and_panoramisks_figures(pbx: PbxHandle) -> None:
+    # a few callers, one phase, no flow after the round trips: seconds, not minutes (the flow
+    # itself is the IVR's PBX tests' business)
+    callers, rounds = 4, 2
     proc = subprocess.run(
         [
             sys.executable,
             str(ROOT / "bench" / "ivr.py"),
             "--callers",
-            "3",
+            str(callers),
             "--rounds",
-            "2",
+            str(rounds),
+            "--repeat",
+            "1",
+            "--no-flow",
             "--dtmf-delay",
-            "8",
+            "1",
+            "--talk",
+            "1",
         ],
         capture_output=True,
         text=True,
-        timeout=280,
+        timeout=120,
         cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -47,6 +55,17 @@ def test_ivr_bench_prints_one_json_line_with_ours_and_panoramisks_figures(pbx: P
     assert len(lines) == 1
     result = json.loads(lines[0])
     assert KEYS <= result.keys()
-    assert result["bench"] == "ivr" and result["callers"] == 3
-    assert result["flows_completed"] == 3 and result["agi_rtt_samples"] == 3 * 2 * 4
-    assert result["panoramisk_rtt_samples"] == 3 * 2 * 4
+    assert result["bench"] == "ivr" and result["callers"] == callers
+    assert result["sessions_connected_together"] == callers
+    assert result["panoramisk_sessions_connected_together"] == callers
+    assert result["agi_rtt_samples"] == callers * rounds * 4
+    assert result["panoramisk_rtt_samples"] == callers * rounds * 4
+    for side in ("agi", "panoramisk"):
+        assert 0 < result[f"{side}_rtt_p50_ms"] <= result[f"{side}_rtt_p99_ms"]
+    assert result["windows"]["ours"] >= 1 and result["windows"]["panoramisk"] >= 1
+    assert result["flows_completed"] == callers and result["flows_per_s"] > 0
+    assert result["peak_live_sessions"] == callers
+    assert isinstance(result["kib_per_session"], float)
+    assert result["phases_ours_p99_lower"] in (0, 1)
+    # each phase's own figures, one line per side, go to stderr
+    assert proc.stderr.count("phase ours:") == 1 and proc.stderr.count("phase panoramisk:") == 1
