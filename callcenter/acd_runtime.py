@@ -100,6 +100,7 @@ class AcdRuntime:
         self.adoption = Adoption(self.service, ami, self.control, holding=settings.routing.holding_context,
                                  fallback=fallback)
         self._adopt_retry = adopt_retry
+        self._retrying: asyncio.Task[None] | None = None
         self.adopted: list[AdoptionReport] = []
         """What each adoption run found (the last one last)."""
         self.distributor = AcdDistributor(self.service, ami=ami, caller_channel=self.caller_channel,
@@ -143,12 +144,15 @@ class AcdRuntime:
                                          name="acd-events"),
                      asyncio.create_task(self._members_loop(), name="acd-fallback-members")]
             self.live = True
-            if self._ami.connected:  # logged in before the service ran: adopt now
+            if self._ami.connected:  # logged in before the service ran: alive and adopting now
+                await self._beat()
                 await self.adopt()
             try:
                 yield self
             finally:
                 self.live = False
+                if self._retrying is not None:
+                    self._retrying.cancel()
                 subscription.close()
                 for task in tasks:
                     task.cancel()
@@ -158,34 +162,50 @@ class AcdRuntime:
 
     async def _reconnected(self) -> None:
         self._members.clear()  # an Asterisk restart forgets the members added at run time
-        if self.live and self.service.engine.store_ok:  # callers in the holding dialplan: alive at once
-            try:
-                await self.control.heartbeat(self._heartbeat_ttl)
-            except Exception as exc:
-                log.warning("ACD: heartbeat after the AMI login failed: %s", exc)
         if self.live:  # the tracker resynced just before (its listener comes first)
+            await self._beat()
             await self.adopt()
+
+    async def _beat(self) -> None:
+        """The heartbeat at once (callers in the holding dialplan see the engine alive)."""
+        if not self.service.engine.store_ok:
+            return
+        try:
+            await self.control.heartbeat(self._heartbeat_ttl)
+        except Exception as exc:
+            log.warning("ACD: heartbeat after the AMI login failed: %s", exc)
 
     # ------------------------------------------------------------------ adoption after a restart
     async def adopt(self) -> AdoptionReport | None:
         """Adopt the callers waiting in the holding context (see ``routing_adoption``); callers held
         back are looked at again every ``adopt_retry`` seconds while there are any."""
+        report = await self._adopt_once()
+        if report is not None and report.held_back and self._retrying is None:
+            self._retrying = asyncio.get_running_loop().create_task(self._adopt_again(),
+                                                                    name="acd-adopt-retry")
+        return report
+
+    async def _adopt_once(self) -> AdoptionReport | None:
         try:
             report = await self.adoption.run()
         except Exception:
             log.exception("ACD: adopting the waiting callers failed")
             return None
         self.adopted.append(report)
-        if report.held_back and not any(t.get_name() == "acd-adopt-retry" for t in self._pending):
-            task = asyncio.get_running_loop().create_task(self._adopt_again(), name="acd-adopt-retry")
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+        del self.adopted[:-20]
         return report
 
     async def _adopt_again(self) -> None:
-        await asyncio.sleep(self._adopt_retry)
-        if self.live and self._ami.connected:
-            await self.adopt()
+        try:
+            while True:
+                await asyncio.sleep(self._adopt_retry)
+                if not (self.live and self._ami.connected):
+                    return
+                report = await self._adopt_once()
+                if report is not None and not report.held_back:
+                    return
+        finally:
+            self._retrying = None
 
     # ------------------------------------------------------------------ the fail-open queue's members
     def wanted_members(self) -> set[str]:

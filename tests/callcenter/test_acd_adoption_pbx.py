@@ -2,12 +2,14 @@
 entered through the first engine are adopted by the next one (started before the heartbeat went
 stale) with their attributes and entry time, and reach the agent in the one ordering (VIP first,
 then in arrival order); an agent whose phone is busy on a call the engine did not place (as on a
-fallback-queue call) is not offered any of them. And the codec the distributor leaves on the
-caller's channel."""
+fallback-queue call) is not offered any of them. A caller found without attributes goes to the
+fallback queue; one whose agent leg from before still rings waits until it stops. And the codec
+the distributor leaves on the caller's channel."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from routing import messages as m
 from routing.domain import CallAttributes
 from routing.events import CallEntered, LogIn, Pause
 from telephony.ami import AmiClient
-from telephony.control import ApplicationTarget, get_variable, local_channel, originate
+from telephony.control import ApplicationTarget, get_variable, hangup, local_channel, originate
 from tests.fixtures.pbx import PbxHandle
 from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, phone, place_waiting_caller
 from tests.routing.builders import T0, skills
@@ -122,3 +124,49 @@ def test_the_attributes_left_on_the_channel_come_back_as_they_were() -> None:
     assert decode_call("x", "v=1&queue=q&entered=soon") is None
     assert decode_call("x", "queue=q&entered=1") is None
     assert CALL_VARIABLE == "CC_ACD_CALL"
+
+
+@pytest.mark.pbx
+async def test_a_waiting_caller_without_attributes_goes_to_the_fallback_and_one_still_ringing_an_agent_waits(
+        pbx: PbxHandle, fresh_db_url: str, tmp_path: Path) -> None:
+    ext = unique_extension()
+    add_users(fresh_db_url, {"ann": ext})
+    document = {"queues": {"q": {"wrapup_seconds": 0, "max_wait": 300, "announce_interval": 0}},
+                "agents": {"ann": {"extension": ext, "queues": ["q"]}}}
+    settings = acd_settings(pbx, fresh_db_url, tmp_path, document, heartbeat_ttl=30)
+    platform = build_platform(settings, ami=True, record_calls=False)
+    service, runtime, ami = _parts(platform)
+    family = {"CC_ACD_FAMILY": settings.routing.heartbeat_family}
+    channels: list[str] = []
+    probe = client_for(pbx)
+    moved: list[str] = []
+    probe.subscribe("Newexten", lambda e: moved.append(e.get("Channel", ""))
+                    if e.get("Context") == "cc-acd-fallback" else None)
+    async with probe, platform.running():
+        await ami.wait_connected(timeout=20)
+        await _until(lambda: runtime.adopted, 20, "the adoption at the AMI login")
+        try:
+            bare = await place_waiting_caller(probe, new_call_id(), unique_number(), variables=family)
+            channels.append(bare)
+            ringing_id = new_call_id()
+            attrs = CallAttributes(call_id=ringing_id, queue="q", caller_number="13700002222")
+            channels.append(await place_waiting_caller(
+                probe, ringing_id, "13700002222",
+                variables={**family, CALL_VARIABLE: encode_call(attrs, time.time() - 5)}))
+            await phone(probe, ext, mode="noanswer")
+            leg = asyncio.create_task(originate(probe, local_channel(ext, "agent-phones"),
+                                                ApplicationTarget("Wait", "30"), timeout=20,
+                                                variables={"CC_CALL_ID": ringing_id}))
+            await _until(lambda: ext in pbx.cli("core show channels concise"), 10, "the agent leg ringing")
+            report = await runtime.adopt()
+            assert report is not None
+            assert report.to_fallback == [bare] and report.held_back == [ringing_id]
+            await _until(lambda: bare in moved, 10, "the caller without attributes in cc-acd-fallback")
+            assert ringing_id not in service.core.calls
+            await hangup(probe, f"/^Local\\/{ext}@agent-phones-/")  # the old offer stops ringing
+            with contextlib.suppress(Exception):
+                await leg
+            await _until(lambda: ringing_id in service.core.calls, 10, "the held-back caller adopted")
+            assert service.core.calls[ringing_id].attrs.caller_number == "13700002222"
+        finally:
+            await hang_up_all(probe, *channels)
