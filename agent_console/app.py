@@ -12,27 +12,22 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
-from sqlalchemy.orm import Session, sessionmaker
 
 from agent_console import calls_api, health, ivr_api, live_ws, metrics, routing_api, ws_ping
 from agent_console.admission import AdmissionMiddleware, RequestAdmission
 from agent_console.api_docs import install_api_docs
 from agent_console.auth import api as auth_api
 from agent_console.auth import users_api
-from agent_console.auth.deps import current_actor, get_current_user, optional_actor
+from agent_console.auth.deps import get_current_user, optional_user
 from agent_console.auth.ratelimit import InMemoryLoginLimiter
 from agent_console.auth.redis_ratelimit import build_redis_limiter
 from agent_console.auth.websocket import OpenSockets
 from agent_console.errors import install_error_handlers
 from agent_console.forwarded import ForwardedForMiddleware
 from callcenter.platform import Platform
-from config.settings import Settings
 from tickets import deps as tickets_deps
 from tickets.api import public_router as tickets_public_router
 from tickets.api import router as tickets_router
-from tickets.intake.api import bearer_actor
-from tickets.ticketing import deps as ticketing_deps
-from tickets.workflow.rules import WorkflowRules
 
 MIN_PRODUCTION_SECRET = 32  # HS256 wants a key of at least 256 bits
 
@@ -99,24 +94,17 @@ def create_app(
     for router in [tickets_router] if api_routers is None else api_routers:
         app.include_router(router, prefix="/api", dependencies=[Depends(get_current_user)])
     for router in [tickets_public_router] if public_routers is None else public_routers:
-        app.include_router(router, prefix="/api")
+        # an optional bearer check: a valid token's user is known to the route, none is no error
+        app.include_router(router, prefix="/api", dependencies=[Depends(optional_user)])
     app.include_router(ws_ping.router)
     app.include_router(live_ws.router)  # /ws/agent, /ws/wallboard
 
-    # async: FastAPI runs a plain ``def`` dependency on the thread pool, a hop each request pays
-    async def sessions() -> sessionmaker[Session]:
-        return platform.sessions
-
-    async def settings_of() -> Settings:
-        return platform.settings
-
-    async def rules() -> WorkflowRules:
-        return platform.workflow_rules
-
-    overrides = app.dependency_overrides
-    overrides[tickets_deps.get_sessions] = sessions
-    overrides[tickets_deps.get_settings] = settings_of
-    overrides[tickets_deps.current_actor] = current_actor
-    overrides[ticketing_deps.get_rules] = rules
-    overrides[bearer_actor] = optional_actor  # the web intake: the bearer user when there is one
+    # the tickets routers' providers (no dependency_overrides: with any override set, FastAPI
+    # analyses every dependency of a route again on each request)
+    tickets_deps.provide(
+        app,
+        tickets_deps.TicketsProviders(
+            sessions=platform.sessions, settings=platform.settings, rules=platform.workflow_rules
+        ),
+    )
     return app

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
-from agent_console.auth.deps import get_current_user, optional_actor
+from agent_console.auth.deps import get_current_user, optional_user
 
 PUBLIC = "public"
 
@@ -24,7 +24,7 @@ def role_by_route(app: FastAPI) -> dict[tuple[str, str], str]:
         if access is None and get_current_user.__name__ in names:
             access = "token"
         elif access is None:
-            access = "token or own check" if optional_actor.__name__ in names else PUBLIC
+            access = "token or own check" if optional_user.__name__ in names else PUBLIC
         for method in route.methods or ():
             found[(method, str(context.path))] = access
     return found

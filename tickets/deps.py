@@ -1,31 +1,60 @@
 """FastAPI dependencies shared by every tickets router.
 
-The app (``agent_console.create_app``) fills them from the running platform: :func:`get_sessions`
-with its session factory, :func:`get_settings` with its settings, :func:`current_actor` with its
-authentication. Unfilled, they refuse to serve.
+The app that mounts the routers provides what they need once, with :func:`provide` (the session
+factory, the settings, the workflow rules), and its authentication records who acts with
+:func:`authenticated`. The dependencies here read both back on the event loop: no thread-pool hop,
+and no ``dependency_overrides`` (which make FastAPI analyse every dependency again on every request).
+Tests may still override them. Unprovided, they refuse to serve.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
 
 from config.settings import Settings
 from tickets.actors import Actor
 from tickets.db import unit_of_work
 
-
-def get_sessions() -> sessionmaker[Session]:
-    """The session factory of the platform's database (filled by the app)."""
-    raise RuntimeError("tickets routers need the app to provide tickets.deps.get_sessions")
+if TYPE_CHECKING:
+    from tickets.workflow.rules import WorkflowRules
 
 
-def get_settings() -> Settings:
-    """The platform's settings (filled by the app)."""
-    raise RuntimeError("tickets routers need the app to provide tickets.deps.get_settings")
+@dataclass(frozen=True)
+class TicketsProviders:
+    """What the tickets routers need from the app that mounts them."""
+
+    sessions: sessionmaker[Session]
+    settings: Settings
+    rules: WorkflowRules | None = None  # None: config/workflow.yaml (tickets.ticketing.deps)
+
+
+def provide(app: FastAPI, providers: TicketsProviders) -> None:
+    """Give the tickets routers of ``app`` their session factory, settings and rules."""
+    app.state.tickets_providers = providers
+
+
+def providers_of(conn: HTTPConnection) -> TicketsProviders:
+    try:
+        providers: TicketsProviders = conn.app.state.tickets_providers
+    except AttributeError:
+        raise RuntimeError("the tickets routers need the app to call tickets.deps.provide") from None
+    return providers
+
+
+async def get_sessions(conn: HTTPConnection) -> sessionmaker[Session]:
+    """The session factory of the platform's database."""
+    return providers_of(conn).sessions
+
+
+async def get_settings(conn: HTTPConnection) -> Settings:
+    """The platform's settings."""
+    return providers_of(conn).settings
 
 
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
@@ -46,13 +75,33 @@ def get_db(request: Request, sessions: SessionsDep) -> Iterator[Session]:
         yield session
 
 
-def current_actor() -> Actor:
-    """Who is calling; the app replaces this with its authentication (unauthenticated until then)."""
-    raise HTTPException(
+def authenticated(conn: HTTPConnection, actor: Actor) -> None:
+    """Record who acts in this request (called by the app's authentication)."""
+    conn.state.tickets_actor = actor
+
+
+def actor_of(conn: HTTPConnection) -> Actor | None:
+    """Who the app's authentication found for this request, if anyone."""
+    actor: Actor | None = getattr(conn.state, "tickets_actor", None)
+    return actor
+
+
+def not_authenticated() -> HTTPException:
+    """The 401 of a request nobody was authenticated for."""
+    return HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
         detail="authentication required",
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+async def current_actor(conn: HTTPConnection) -> Actor:
+    """Who is calling, as the app's authentication recorded it (it runs first: the app mounts these
+    routers behind it); 401 when nobody was authenticated."""
+    actor = actor_of(conn)
+    if actor is None:
+        raise not_authenticated()
+    return actor
 
 
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]

@@ -20,7 +20,7 @@ from agent_console.auth.tokens import TokenClaims, TokenError, decode_token, to_
 from agent_console.deps import platform_of
 from tickets.actors import Actor
 from tickets.db import unit_of_work
-from tickets.deps import SessionDep
+from tickets.deps import SessionDep, authenticated
 from tickets.errors import Forbidden
 from tickets.users.models import User, tokens_revoked_at
 
@@ -101,7 +101,9 @@ def get_current_user(
 ) -> AuthUser:
     if not token:
         raise AuthError("not authenticated: send 'Authorization: Bearer <token>'")
-    return user_for_token(conn, token, session)
+    user = user_for_token(conn, token, session)
+    authenticated(conn, user.actor)  # the tickets routers' ActorDep
+    return user
 
 
 CurrentUser = Annotated[AuthUser, Depends(get_current_user)]
@@ -131,7 +133,11 @@ def optional_user(
     conn: HTTPConnection, session: SessionDep, token: Annotated[str | None, Depends(bearer_scheme)]
 ) -> AuthUser | None:
     """The token's user, or ``None`` when no token is sent (a bad token is still 401)."""
-    return user_for_token(conn, token, session) if token else None
+    if not token:
+        return None
+    user = user_for_token(conn, token, session)
+    authenticated(conn, user.actor)
+    return user
 
 
 OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]
@@ -141,7 +147,3 @@ async def optional_actor(user: OptionalUser) -> Actor | None:
     """For routes that also accept other credentials (the web intake's ``X-Intake-Key``)."""
     return None if user is None else user.actor
 
-
-async def current_actor(user: CurrentUser) -> Actor:
-    """Overrides ``tickets.deps.current_actor``: the tickets services see who acts."""
-    return user.actor

@@ -19,11 +19,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_console.errors import install_error_handlers
+from config.settings import load_settings
 from tickets.actors import Actor
 from tickets.api import router as tickets_router
 from tickets.customers.schemas import CustomerCreate
 from tickets.customers.service import create_customer
-from tickets.deps import current_actor, get_sessions
+from tickets.deps import TicketsProviders, current_actor, not_authenticated, provide
 from tickets.models import Customer
 
 AGENT = Actor("agent007", "agent", "Agent 007")
@@ -54,7 +55,7 @@ def crm_app(db_sessionmaker: sessionmaker[Session]) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(tickets_router, prefix="/api")
-    app.dependency_overrides[get_sessions] = lambda: db_sessionmaker
+    provide(app, TicketsProviders(sessions=db_sessionmaker, settings=load_settings()))
     return app
 
 
@@ -64,7 +65,7 @@ def crm_client(crm_app: FastAPI) -> Iterator[CrmClient]:
 
     def actor() -> Actor:
         if client.actor is None:
-            return current_actor()  # the unauthenticated default: 401
+            raise not_authenticated()
         return client.actor
 
     crm_app.dependency_overrides[current_actor] = actor

@@ -1,10 +1,10 @@
 """``POST /intake/web``: the website backend's door into the customer record.
 
-Callers authenticate with a bearer token of any user (the app overrides :func:`bearer_actor`) or
-with the shared key ``settings.api.intake_key`` in the ``X-Intake-Key`` header (empty key = off).
-For the key to work the app mounts ``tickets.api.public_router`` (which holds this router) under
-``/api`` without its blanket bearer requirement and overrides :func:`bearer_actor` with an optional
-bearer check (None when no token is sent).
+Callers authenticate with a bearer token of any user or with the shared key
+``settings.api.intake_key`` in the ``X-Intake-Key`` header (empty key = off). For the key to work
+the app mounts ``tickets.api.public_router`` (which holds this router) under ``/api`` behind an
+optional bearer check instead of its blanket requirement: a bad token is still 401, no token leaves
+:func:`bearer_actor` None.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
 from sqlalchemy.exc import IntegrityError
+from starlette.requests import HTTPConnection
 
 from tickets.actors import Actor
-from tickets.deps import ActorDep, SessionDep, SettingsDep
+from tickets.deps import SessionDep, SettingsDep, actor_of
 from tickets.errors import Conflict
 from tickets.intake.schemas import WebIntake, WebIntakeResult
 from tickets.intake.web import submit_web_intake
@@ -27,10 +28,9 @@ WEB_INTAKE = Actor("web-intake", "system", "Web intake")
 router = APIRouter(prefix="/intake", tags=["intake"])
 
 
-def bearer_actor(actor: ActorDep) -> Actor | None:
-    """The user a bearer token names. By default the app's authentication (401 without a token);
-    an app that accepts the intake key overrides this with a version returning None without a token."""
-    return actor
+async def bearer_actor(conn: HTTPConnection) -> Actor | None:
+    """The user a bearer token names (the app's authentication recorded them), None without one."""
+    return actor_of(conn)
 
 
 def intake_actor(

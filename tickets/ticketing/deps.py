@@ -1,7 +1,7 @@
 """Dependencies of the ticketing routers: the workflow rules and the notifier.
 
-By default config/workflow.yaml and :class:`DbNotifier`; the app fills :func:`get_rules` with the
-platform's rules and may fill :func:`get_notifier` with a notifier of its own.
+The rules are the ones the app provided (``tickets.deps.provide``), else config/workflow.yaml; the
+notifier is :class:`DbNotifier` (a test may override :func:`get_notifier`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends
+from starlette.requests import HTTPConnection
 
+from tickets.deps import providers_of
 from tickets.ticketing.notifier import DbNotifier, Notifier
 from tickets.workflow.rules import WorkflowRules, load_rules
 
@@ -20,11 +22,11 @@ def default_rules() -> WorkflowRules:
     return load_rules()
 
 
-def get_rules() -> WorkflowRules:
-    return default_rules()
+async def get_rules(conn: HTTPConnection) -> WorkflowRules:
+    return providers_of(conn).rules or default_rules()
 
 
-def get_notifier() -> Notifier:
+async def get_notifier() -> Notifier:
     return DbNotifier()
 
 

@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent_console.errors import install_error_handlers
+from config.settings import load_settings
 from tickets.actors import Actor
-from tickets.deps import current_actor, get_sessions
+from tickets.deps import TicketsProviders, current_actor, not_authenticated, provide
 from tickets.ticketing.api import routers
 from tickets.workflow.rules import WorkflowRules, load_rules, parse_rules
 
@@ -52,11 +53,13 @@ def tk_client(db_sessionmaker: sessionmaker[Session]) -> Iterator[ActingClient]:
     install_error_handlers(app)
     for router in routers:
         app.include_router(router, prefix="/api")
-    app.dependency_overrides[get_sessions] = lambda: db_sessionmaker
+    provide(app, TicketsProviders(sessions=db_sessionmaker, settings=load_settings()))
     client = ActingClient(app)
 
     def actor() -> Actor:
-        return client.actor if client.actor is not None else current_actor()
+        if client.actor is None:
+            raise not_authenticated()
+        return client.actor
 
     app.dependency_overrides[current_actor] = actor
     with client:
