@@ -470,6 +470,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "pace_ms": args.pace_ms,
         "window_ms": args.window_ms,
         "repeat": args.repeat,
+        "loop": args.loop,
         "commands": [verb for verb, _ in COMMANDS],
         "agi_rtt_p50_ms": round(percentile(ours_rtts, 0.5), 3),
         "agi_rtt_p99_ms": round(percentile(ours_rtts, 0.99), 3),
@@ -504,6 +505,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--window-ms", type=float, default=250.0, help="length of one side's measuring window"
     )
     parser.add_argument("--repeat", type=int, default=2, help="phases, each with both servers")
+    parser.add_argument(
+        "--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop of both servers"
+    )
     parser.add_argument("--deadline", type=float, default=240.0, help="s to wait for every flow")
     args = parser.parse_args(argv)
     if args.repeat < 1:
@@ -513,7 +517,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     logging.basicConfig(level=logging.WARNING)
-    result = asyncio.run(measure(parse_args(argv)))
+    args = parse_args(argv)
+    if args.loop == "uvloop":
+        import uvloop
+
+        result = uvloop.run(measure(args))
+    else:
+        result = asyncio.run(measure(args))
     print(json.dumps(result, ensure_ascii=False), flush=True)
     return result
 
