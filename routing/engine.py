@@ -118,8 +118,12 @@ class Engine:
             releases = [(x.agent_id, x.call_id) for x in decisions if isinstance(x, d.ReleaseAgent)]
             offers = [x for x in decisions if isinstance(x, d.OfferCall)]
             ttl = self.reservation_ttl
-            freed = [] if not self.instance else _freed_without_offer(decisions, offers)
-            ahead = await self._globally_first(offers, freed, now) if offers or freed else {}
+            ahead: dict[str, tuple[str, str, str]] = {}
+            freed: list[str] = []
+            if self.instance:  # several instances: the global order may hand an agent to another
+                freed = _freed_without_offer(decisions, offers)
+                if offers or freed:
+                    ahead = await self._globally_first(offers, freed, now)
             local = [x for x in offers if x.agent_id not in ahead]
             remote = [x for x in offers if x.agent_id in ahead]
             reserves = [(x.agent_id, x.call_id, max(ttl, x.ring_timeout * 2)) for x in local]
