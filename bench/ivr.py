@@ -129,11 +129,6 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def pause(pace_ms: float) -> None:
-    if pace_ms > 0:
-        await asyncio.sleep(random.uniform(0, 2 * pace_ms) / 1000)
-
-
 class Gate:
     """Every session waits here until all callers are connected (or the deadline passes)."""
 
@@ -264,12 +259,13 @@ PEER = "panoramisk"
 class Turns:
     """Time windows of ``window`` s that belong to one side at a time (ours, panoramisk, ours ...).
 
-    A session sends a command sequence only inside its side's window; its pause before the
-    sequence is drawn inside that window too (no burst when a window opens), and a pause that
-    outlasts the window is dropped, the session drawing a new one in its side's next window. A
-    window closes after ``window`` s or once its side has no sequence left; the next opens once
-    every sequence in flight has ended, so the two sides never measure at the same moment and a
-    load that comes and goes on the machine falls on both alike.
+    Each side's sessions live on a clock of their own that runs only inside their side's windows:
+    a session's pause before a sequence elapses there (a pause cut by the end of a window goes on
+    in the side's next one) and its sequences start there. So within its windows each side sees
+    exactly the traffic of callers that pause ``--pace-ms`` on average, however short the
+    windows. A window closes after ``window`` s or once its side has no sequence left; the next
+    opens once every sequence in flight has ended, so the two sides never measure at the same
+    moment and a load that comes and goes on the machine falls on both alike.
     """
 
     def __init__(self, sequences: dict[str, int], window: float, first: str) -> None:
@@ -277,6 +273,7 @@ class Turns:
         self.window = window
         self.order = [first, PEER if first == OURS else OURS]
         self.active: str | None = None
+        self.closes = 0.0
         self.opened = {side: asyncio.Event() for side in sequences}
         self.in_flight = 0
         self.drained = asyncio.Event()
@@ -285,27 +282,43 @@ class Turns:
         self.windows = {side: 0 for side in sequences}
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         while any(self.left.values()):
             for side in self.order:
                 if not self.left[side]:
                     continue
                 self.active = side
+                self.closes = loop.time() + self.window
                 self.windows[side] += 1
                 self.opened[side].set()
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.window):
+                    async with asyncio.timeout_at(self.closes):
                         await self.side_done[side].wait()
                 self.opened[side].clear()
                 self.active = None
                 await self.drained.wait()
 
-    async def sequence(self, side: str, pace_ms: float, body: Callable[[], Awaitable[None]]) -> None:
-        """Run ``body`` (one command sequence) after a pause, all inside one window of ``side``."""
+    async def pause(self, side: str, seconds: float) -> None:
+        """Sleep ``seconds`` of ``side``'s own time; return inside one of its windows."""
+        loop = asyncio.get_running_loop()
+        remaining = seconds
         while True:
             await self.opened[side].wait()
-            await pause(pace_ms)
-            if self.active == side:
-                break
+            if remaining <= 0:
+                if self.active == side:
+                    return
+                await asyncio.sleep(0)  # the window is closing: wait for the next one
+                continue
+            step = min(remaining, self.closes - loop.time())
+            if step <= 0:
+                await asyncio.sleep(0)
+                continue
+            await asyncio.sleep(step)
+            remaining -= step
+
+    async def sequence(self, side: str, pace_ms: float, body: Callable[[], Awaitable[None]]) -> None:
+        """Run ``body`` (one command sequence) after a pause of 0–2×``pace_ms`` of side's time."""
+        await self.pause(side, random.uniform(0, 2 * pace_ms) / 1000 if pace_ms > 0 else 0.0)
         self.in_flight += 1
         self.drained.clear()
         try:
@@ -502,7 +515,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--gate-deadline", type=float, default=30.0, help="s to wait for every caller")
     parser.add_argument("--no-flow", action="store_true", help="only the command round trips")
     parser.add_argument(
-        "--window-ms", type=float, default=250.0, help="length of one side's measuring window"
+        "--window-ms", type=float, default=100.0, help="length of one side's measuring window"
     )
     parser.add_argument("--repeat", type=int, default=2, help="phases, each with both servers")
     parser.add_argument(
