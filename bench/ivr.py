@@ -1,37 +1,40 @@
 """IVR benchmark: N simultaneous simulated callers on the bundled PBX, our FastAGI server and
 IVR against panoramisk's FastAGI server in the same run.
 
-    python bench/ivr.py [--callers 200] [--rounds 5] [--pace-ms 100] [--repeat 1]
+    python bench/ivr.py [--callers 200] [--rounds 10] [--pace-ms 100] [--window-ms 100]
+                        [--repeat 2] [--loop asyncio|uvloop] [--no-flow]
 
-Both phases originate ``--callers`` simulated callers (Local channels of the bundled Asterisk 22,
-the test instance: AMI 15038, FastAGI 14573) into [inbound], which connects each to the FastAGI
-port. Each session waits until all callers are connected (so the commands run with every session
-live), then sends ``--rounds`` times the same command sequence that plays no media: GET VARIABLE,
-SET VARIABLE, CHANNEL STATUS, DATABASE GET, with a random pause of 0–2×``--pace-ms`` before each
-sequence (callers in menus do not fire commands back to back; ``--pace-ms 0`` measures the
-saturated case); every command's round trip (write → reply parsed) is one sample.
+Simulated callers are Local channels of the bundled Asterisk 22 (the test instance: AMI 15038,
+FastAGI 14573) originated into [inbound], which connects each to the FastAGI port. The command
+sequence plays no media: GET VARIABLE, SET VARIABLE, CHANNEL STATUS, DATABASE GET; each command's
+round trip (the command line built from its arguments, written, its reply read and parsed) is one
+sample. Ours: ``telephony.agi.FastAgiServer`` + ``AgiSession.command`` (``format_command``'s
+quoting); panoramisk 1.4: ``panoramisk.fast_agi.Application`` + ``Request.send_command`` (the
+bench's quoting). Panoramisk routes by the exact script string and the dialplan appends
+``&call=<linkedid>`` to it, so its routes are looked up by the script's path (``ScriptPathRoutes``).
 
-- ours: ``telephony.agi.FastAgiServer`` + ``AgiSession.command``; once every session has sent
-  its sequences (so no prompt plays while another session measures), each session runs the
-  shipped default flow (``ivr.handler.IvrHandler``: real prompts, the caller's DTMF
-  1 9 1 2 = Mandarin, skip identification, inquiry, no survey) until it is routed;
-  ``flows_per_s`` = flows completed / (last flow end − first flow start); ``kib_per_session`` =
-  growth of this process's resident memory with every session live, per session.
-- panoramisk 1.4: ``panoramisk.fast_agi.Application`` on the same port, same callers, same
-  sequence through ``Request.send_command``. Panoramisk routes by the exact script string, and
-  the dialplan appends ``&call=<linkedid>`` to it, so its routes are looked up by the script's path
-  (``ScriptPathRoutes``). Both timers cover the same work: the command line built from its
-  arguments (our ``format_command`` quoting, the bench's quoting for panoramisk), written, and
-  its reply read and parsed. Both phases dial the same callers (the flow's DTMF after
-  ``--dtmf-delay``) and hold every session in the AGI until all have measured, so Asterisk
-  carries the same calls while either side measures. ``--repeat N`` runs N phases of each,
-  alternated (ours, panoramisk, panoramisk, ours ...), and pools their samples; the flow figures
-  are from ours' last phase, ``kib_per_session`` from its first. Before them, one short
-  unmeasured phase of each (one sequence, no flow; ``--no-warmup`` to skip): otherwise the first
-  phase, always ours, meets a freshly started Asterisk and a cold process. Each phase's own
-  p50/p99 goes to stderr.
+1. Ours alone, ``--callers`` sessions live together, one unmeasured sequence each:
+   ``kib_per_session`` = growth of this process's resident memory with every session live, per
+   session (and a warm process and Asterisk for what follows).
+2. ``--repeat`` measured phases. Each originates 2 × ``--callers`` callers and listens on the
+   FastAGI port with one listener that gives every other connection to each server, each built as
+   its own listener builds it (``FastAgiServer.protocol``; panoramisk's ``StreamReaderProtocol``
+   as ``asyncio.start_server`` makes it): ``--callers`` sessions of each, all live at once, the
+   same Asterisk, process and event loop. Once every session is connected they send ``--rounds``
+   sequences each, in alternating windows of ``--window-ms`` (``Turns``): only one side's
+   sessions send inside a window, with a random pause of 0–2 × ``--pace-ms`` before each sequence
+   on that side's own clock; a window closes, every sequence in flight ends, the other side's
+   opens. Phases alternate which side opens. A load that comes and goes on the machine thus
+   falls on both sides alike, and neither measures while the other sends.
+3. Once both sides have measured, ours' sessions run the shipped default flow
+   (``ivr.handler.IvrHandler``: real prompts, the caller's DTMF 1 9 1 2 = Mandarin, skip
+   identification, inquiry, no survey) until routed, panoramisk's leave the AGI; ``flows_per_s``
+   = flows completed / (last flow end − first flow start), from the last phase.
 
-Prints one JSON line. Round trips depend on the machine's load (Asterisk shares it).
+Prints one JSON line: pooled p50/p99 of each side, ``phases_ours_p99_lower`` (phases whose p99 of
+ours is at most panoramisk's); each phase's own p50/p99 go to stderr. The AMI link only
+originates (``Events: off``): no AMI event is parsed in the process while it measures. Round
+trips depend on the machine's load (Asterisk shares it).
 """
 
 from __future__ import annotations
