@@ -98,7 +98,7 @@ class AcdRuntime:
         self._heartbeat_ttl = settings.routing.heartbeat_ttl
         self.live = False
         self.adoption = Adoption(self.service, ami, self.control, holding=settings.routing.holding_context,
-                                 fallback=fallback)
+                                 fallback=fallback, caller_channel=self.caller_channel)
         self._adopt_retry = adopt_retry
         self._retrying: asyncio.Task[None] | None = None
         self.adopted: list[AdoptionReport] = []

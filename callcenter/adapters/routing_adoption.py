@@ -15,13 +15,15 @@ starts, or its AMI link logs in again, :meth:`Adoption.run`:
    (a caller left in the holding context under a fresh heartbeat would wait forever); a caller whose
    agent leg from before the restart is still ringing (an agent phone channel carrying its
    ``CC_CALL_ID``) is held back and found again by the next run, so two agents never ring for one
-   caller (if that agent answers, the caller leaves the holding context with them).
+   caller (if that agent answers, the caller leaves the holding context with them); so is a caller
+   the call control cannot find yet (the call tracker's resync still running).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode
 
@@ -91,8 +93,10 @@ class AdoptionReport:
 
 class Adoption:
     def __init__(self, service: RoutingService, ami: AmiPort, control: AmiCallControl, *, holding: str,
-                 fallback: DialplanTarget, agent_context: str = "agent-phones") -> None:
+                 fallback: DialplanTarget, caller_channel: Callable[[str], str | None],
+                 agent_context: str = "agent-phones") -> None:
         self._service = service
+        self._caller_channel = caller_channel
         self._ami = ami
         self._control = control
         self._holding = holding
@@ -144,7 +148,7 @@ class Adoption:
                             channel.channel, call_id, CALL_VARIABLE, text)
                 await self._to_fallback(channel.channel)
                 report.to_fallback.append(channel.channel)
-            elif call_id in ringing:
+            elif call_id in ringing or not self._caller_channel(call_id):
                 report.held_back.append(call_id)
             else:
                 entries.append(entered)
