@@ -28,6 +28,8 @@ from tickets.models import (
 )
 from tickets.phones import normalize_phone
 
+WITH_CONTACT_POINTS = (joinedload(Customer.contact_points),)
+
 
 def create_customer(session: Session, *, data: CustomerCreate, actor: Actor = SYSTEM) -> Customer:
     """A new customer with its phones and e-mails (the first of each kind is primary)."""
@@ -168,11 +170,11 @@ def remove_contact_point(
 def find_by_phone(session: Session, *, phone: str) -> list[Customer]:
     """Customers having this phone number (any format; normalized first), most relevant first.
 
-    One query (the holders through the ``contact_points(kind, value)`` index, with their contact
-    points joined); merged duplicates never match.
+    The holders through the ``contact_points(kind, value)`` index, with their contact points joined;
+    merged duplicates never match.
     """
     number = normalize_phone(phone, field="phone")
-    return lookup.holders(session, "phone", number, options=[joinedload(Customer.contact_points)])
+    return lookup.holders(session, "phone", number, options=WITH_CONTACT_POINTS)
 
 
 def customer_id_for_number(session: Session, *, number: str) -> int | None:

@@ -1,8 +1,8 @@
 """The unified record (screen pop): profile, contact points, assets, the last interactions across
 channels, open tickets, open follow-ups and the last agent, in a handful of indexed queries.
 
-Queries per record: the customer with contact points and assets (one joined query; by phone it
-selects the holders through ``contact_points(kind, value)``), the last N interactions
+Queries per record: by phone, the number's holders (``contact_points(kind, value)``); the customer
+with contact points and assets (one joined query by primary key); the last N interactions
 (``interactions(customer_id, started_at)``), open tickets (``tickets(customer_id, status)``), pending
 follow-ups (``follow_up_tasks(customer_id, status)``), and, only when none of the N had an agent, the
 last agent (same interactions index).
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from tickets.customers.lookup import holders, survivor
@@ -76,51 +76,47 @@ def record_by_phone(
     return record
 
 
+# The record's queries, built once and run with parameters (building and keying a statement costs
+# more than running it on an indexed look-up).
+LAST_INTERACTIONS = (
+    select(Interaction)
+    .where(Interaction.customer_id == bindparam("cid"))
+    .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+    .limit(bindparam("limit"))
+)
+LAST_WITH_AGENT = (
+    select(Interaction)
+    .where(Interaction.customer_id == bindparam("cid"), Interaction.agent.is_not(None))
+    .order_by(Interaction.started_at.desc(), Interaction.id.desc())
+    .limit(1)
+)
+OPEN_TICKETS = (
+    select(Ticket)
+    .where(Ticket.customer_id == bindparam("cid"), Ticket.status.in_(OPEN_STATUSES))
+    .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    .limit(MAX_OPEN_ITEMS)
+)
+PENDING_FOLLOW_UPS = (
+    select(FollowUpTask)
+    .where(FollowUpTask.customer_id == bindparam("cid"), FollowUpTask.status == "pending")
+    .order_by(FollowUpTask.due_at, FollowUpTask.id)
+    .limit(MAX_OPEN_ITEMS)
+)
+
+
 def _assemble(session: Session, customer: Customer, interactions_limit: int) -> Record:
-    cid = customer.id
+    cid = {"cid": customer.id}
     limit = max(0, min(interactions_limit, MAX_INTERACTIONS))
     assets = list(customer.assets)
-    interactions = (
-        list(
-            session.scalars(
-                select(Interaction)
-                .where(Interaction.customer_id == cid)
-                .order_by(Interaction.started_at.desc(), Interaction.id.desc())
-                .limit(limit)
-            )
-        )
-        if limit
-        else []
-    )
+    interactions = list(session.scalars(LAST_INTERACTIONS, {**cid, "limit": limit})) if limit else []
     last_agent = next((i for i in interactions if i.agent), None)
     if last_agent is None:
-        last_agent = session.scalar(
-            select(Interaction)
-            .where(Interaction.customer_id == cid, Interaction.agent.is_not(None))
-            .order_by(Interaction.started_at.desc(), Interaction.id.desc())
-            .limit(1)
-        )
-    open_tickets = list(
-        session.scalars(
-            select(Ticket)
-            .where(Ticket.customer_id == cid, Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-            .limit(MAX_OPEN_ITEMS)
-        )
-    )
-    follow_ups = list(
-        session.scalars(
-            select(FollowUpTask)
-            .where(FollowUpTask.customer_id == cid, FollowUpTask.status == "pending")
-            .order_by(FollowUpTask.due_at, FollowUpTask.id)
-            .limit(MAX_OPEN_ITEMS)
-        )
-    )
+        last_agent = session.scalar(LAST_WITH_AGENT, cid)
     return Record(
         customer=customer,
         assets=assets,
         interactions=interactions,
-        open_tickets=open_tickets,
-        follow_ups=follow_ups,
+        open_tickets=list(session.scalars(OPEN_TICKETS, cid)),
+        follow_ups=list(session.scalars(PENDING_FOLLOW_UPS, cid)),
         last_agent=last_agent,
     )
