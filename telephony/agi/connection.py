@@ -302,9 +302,9 @@ class AgiConnection:
         self._arm(loop, limit)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s >> %s", self.label, text)
-        writer = self._writer
-        writer.write(data)
-        if writer.transport.get_write_buffer_size():  # the socket did not take it all at once
+        transport = self._writer.transport  # the writer's own write() only forwards to it
+        transport.write(data)
+        if transport.get_write_buffer_size():  # the socket did not take it all at once
             return self._drain_then_wait(waiter, text, limit)
         return waiter
 

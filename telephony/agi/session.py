@@ -9,6 +9,8 @@ with 511 on a dead channel. Hang-up raises ``AgiHangup``; a live channel raises 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from telephony.agi.connection import NO_TIMEOUT, AgiConnection
 from telephony.agi.environment import AgiEnvironment
@@ -60,9 +62,14 @@ class AgiSession:
     def __repr__(self) -> str:
         return f"<AgiSession {self._env.channel or '?'} script={self._env.script!r} hung_up={self.hung_up}>"
 
-    async def command(self, verb: str, *args: str | int, reply_timeout: float | None = None) -> AgiReply:
-        """Any AGI command; returns the ``200`` reply, raises ``AgiError`` subclasses otherwise."""
-        return await self._conn.command(verb, args, reply_timeout=reply_timeout)
+    def command(
+        self, verb: str, *args: str | int, reply_timeout: float | None = None
+    ) -> Coroutine[Any, Any, AgiReply]:
+        """Any AGI command; returns the ``200`` reply, raises ``AgiError`` subclasses otherwise.
+
+        ``await session.command(...)`` as any coroutine: it is the connection's own, not wrapped in
+        one more (a coroutine layer less to create and to resume at every reply)."""
+        return self._conn.command(verb, args, reply_timeout=reply_timeout)
 
     # -- media commands ---------------------------------------------------------------------
 
