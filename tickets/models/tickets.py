@@ -40,6 +40,9 @@ class Ticket(Base):
         Index("ix_tickets_status_sla_due_at", "status", "sla_due_at"),
         # Automatic assignment counts each member's open tickets: an index-only scan with this.
         Index("ix_tickets_assignee_status", "assignee", "status"),
+        # An agent's list (``assignee = ? ORDER BY id DESC LIMIT n``) is read from this index,
+        # newest first, instead of sorting all their tickets or walking the primary key.
+        Index("ix_tickets_assignee_id", "assignee", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel
 
 from tickets.deps import ActorDep, SessionDep
 from tickets.models import Ticket, utcnow
@@ -32,25 +33,34 @@ follow_ups_router = APIRouter(prefix="/follow-ups", tags=["follow-ups"])
 notifications_router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+_TicketPage = Page[TicketPublic]
 Offset = Annotated[int, Query(ge=0)]
 
 
+_TICKET_FIELDS = tuple(TicketPublic.model_fields)
+_ALLOWED = {s: sorted(str(t) for t in allowed_targets(s)) for s in Status}
+
+
 def _detail(ticket: Ticket) -> TicketDetail:
-    base = TicketPublic.model_validate(ticket).model_dump()
-    return TicketDetail(
-        **base,
-        comments=[CommentPublic.model_validate(c) for c in ticket.comments],
-        interaction_ids=[i.id for i in ticket.interactions],
-        allowed_transitions=sorted(str(s) for s in allowed_targets(Status(ticket.status))),
-    )
+    """The ticket with its comments, linked interactions and next moves, validated once."""
+    values = {name: getattr(ticket, name) for name in _TICKET_FIELDS}
+    values.update(comments=ticket.comments, interaction_ids=[i.id for i in ticket.interactions],
+                  allowed_transitions=_ALLOWED[Status(ticket.status)])
+    return TicketDetail.model_validate(values, from_attributes=True)
+
+
+def _json(body: BaseModel, status_code: int = status.HTTP_200_OK) -> Response:
+    """``body`` as the JSON FastAPI would send for the route's ``response_model`` (the same bytes),
+    serialized once: returned as a model, FastAPI would dump it, validate it again and encode it."""
+    return Response(body.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketDetail)
 def create_ticket(data: TicketCreate, session: SessionDep, actor: ActorDep, rules: RulesDep,
-                  notifier: NotifierDep) -> TicketDetail:
+                  notifier: NotifierDep) -> Response:
     """Open an inquiry, repair or complaint; priority, SLA and assignment follow the workflow rules."""
     ticket = service.create_ticket(session, actor=actor, data=data, rules=rules, notifier=notifier)
-    return _detail(ticket)
+    return _json(_detail(ticket), status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=Page[TicketPublic])
@@ -67,7 +77,7 @@ def list_tickets(
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> Page[TicketPublic]:
+) -> Response:
     """Tickets matching every filter (``status`` may repeat; ``assignee=me`` is the caller), newest first."""
     query = service.TicketQuery(
         status=tuple(status_ or ()), type=type_, priority=priority,
@@ -75,38 +85,39 @@ def list_tickets(
         customer_id=customer_id, overdue=overdue, q=q,
     )
     items, total = service.list_tickets(session, query=query, limit=limit, offset=offset)
-    return Page[TicketPublic](items=[TicketPublic.model_validate(t) for t in items], total=total,
-                              limit=limit, offset=offset)
+    page = {"items": items, "total": total, "limit": limit, "offset": offset}
+    return _json(_TicketPage.model_validate(page, from_attributes=True))
 
 
 @router.get("/{ref}", response_model=TicketDetail)
-def get_ticket(ref: str, session: SessionDep, actor: ActorDep) -> TicketDetail:
+def get_ticket(ref: str, session: SessionDep, actor: ActorDep) -> Response:
     """A ticket by id or number (``REP-000123``) with its comments, linked interactions and next moves."""
-    return _detail(service.get_ticket(session, ref=ref))
+    return _json(_detail(service.get_ticket(session, ref=ref)))
 
 
 @router.patch("/{ref}", response_model=TicketDetail)
 def update_ticket(ref: str, data: TicketUpdate, session: SessionDep, actor: ActorDep, rules: RulesDep,
-                  notifier: NotifierDep) -> TicketDetail:
+                  notifier: NotifierDep) -> Response:
     """Edit fields (audited); the status changes through ``/transitions``."""
     ticket = service.update_ticket(session, actor=actor, ref=ref, data=data, rules=rules, notifier=notifier)
-    return _detail(ticket)
+    return _json(_detail(ticket))
 
 
 @router.post("/{ref}/transitions", response_model=TicketDetail)
 def transition_ticket(ref: str, data: TransitionRequest, session: SessionDep, actor: ActorDep,
-                      rules: RulesDep, notifier: NotifierDep) -> TicketDetail:
+                      rules: RulesDep, notifier: NotifierDep) -> Response:
     """Move the ticket along the workflow; 409 ``illegal-transition`` names from, to and the allowed moves."""
     ticket = service.transition_ticket(session, actor=actor, ref=ref, to=data.to, rules=rules,
                                        comment=data.comment, internal=data.internal,
                                        assignee=data.assignee, expected_version=data.version,
                                        notifier=notifier)
-    return _detail(ticket)
+    return _json(_detail(ticket))
 
 
 @router.post("/{ref}/comments", status_code=status.HTTP_201_CREATED, response_model=CommentPublic)
-def add_comment(ref: str, data: CommentCreate, session: SessionDep, actor: ActorDep) -> object:
-    return service.add_comment(session, actor=actor, ref=ref, body=data.body, internal=data.internal)
+def add_comment(ref: str, data: CommentCreate, session: SessionDep, actor: ActorDep) -> Response:
+    comment = service.add_comment(session, actor=actor, ref=ref, body=data.body, internal=data.internal)
+    return _json(CommentPublic.model_validate(comment), status.HTTP_201_CREATED)
 
 
 @router.get("/{ref}/history", response_model=list[ChangePublic])
@@ -116,8 +127,9 @@ def ticket_history(ref: str, session: SessionDep, actor: ActorDep) -> object:
 
 
 @router.post("/{ref}/interactions/{interaction_id}", response_model=TicketDetail)
-def link_interaction(ref: str, interaction_id: int, session: SessionDep, actor: ActorDep) -> TicketDetail:
-    return _detail(service.link_interaction(session, actor=actor, ref=ref, interaction_id=interaction_id))
+def link_interaction(ref: str, interaction_id: int, session: SessionDep, actor: ActorDep) -> Response:
+    ticket = service.link_interaction(session, actor=actor, ref=ref, interaction_id=interaction_id)
+    return _json(_detail(ticket))
 
 
 @router.get("/{ref}/follow-ups", response_model=list[FollowUpPublic])

@@ -11,9 +11,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from tickets.actors import Actor
@@ -32,7 +33,7 @@ from tickets.ticketing.schemas import (
 )
 from tickets.users.models import User
 from tickets.workflow.assignment import pick_member, route_for
-from tickets.workflow.domain import IllegalTransition, Outcome, TicketState, transition
+from tickets.workflow.domain import IllegalTransition, Outcome, TicketState, is_reopen, transition
 from tickets.workflow.priority import derive_priority
 from tickets.workflow.rules import WorkflowRules
 from tickets.workflow.sla import sla_due, sla_hours
@@ -55,19 +56,26 @@ def ticket_number(ticket_type: TicketType, ticket_id: int) -> str:
     return f"{NUMBER_PREFIXES[ticket_type]}-{ticket_id:06d}"
 
 
+_BY_ID = select(Ticket).where(Ticket.id == bindparam("ref"))
+_BY_NUMBER = select(Ticket).where(Ticket.number == bindparam("ref"))
+# PostgreSQL locks the row; the fresh values replace any loaded before.
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update().execution_options(populate_existing=True)
+_BY_NUMBER_FOR_UPDATE = _BY_NUMBER.with_for_update().execution_options(populate_existing=True)
+# Statements built once at import and run with parameters: building one per call costs more CPU
+# than running it (docs/workflow.md, "CPU per request").
+
+
 def get_ticket(session: Session, *, ref: int | str, for_update: bool = False) -> Ticket:
     """A ticket by id (``42``, ``"42"``) or number (``"REP-000042"``, any case; full-width characters
     as a Chinese input method types them, ``"ＲＥＰ－０００４２"``, are read as their ASCII forms)."""
-    stmt = select(Ticket)
     if isinstance(ref, str):
         ref = unicodedata.normalize("NFKC", ref).strip()
+    key: int | str
     if isinstance(ref, int) or (ref.isascii() and ref.isdigit()):
-        stmt = stmt.where(Ticket.id == int(ref))
+        stmt, key = (_BY_ID_FOR_UPDATE if for_update else _BY_ID), int(ref)
     else:
-        stmt = stmt.where(Ticket.number == ref.upper())
-    if for_update:  # PostgreSQL locks the row; the fresh values replace any loaded before
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    ticket = session.scalars(stmt).first()
+        stmt, key = (_BY_NUMBER_FOR_UPDATE if for_update else _BY_NUMBER), ref.upper()
+    ticket = session.scalars(stmt, {"ref": key}).first()
     if ticket is None:
         raise NotFound(f"no ticket {ref!r}", error_id="no-such-ticket", details={"ticket": str(ref)})
     return ticket
@@ -114,12 +122,15 @@ def check_version(ticket: Ticket, expected: int | None) -> None:
         )
 
 
+_USER_ACTIVE = select(User.active).where(User.username == bindparam("username"))
+
+
 def _check_assignee(session: Session, rules: WorkflowRules, assignee: str | None) -> None:
     """A ticket's assignee is an active user, or a member the workflow rules name in a team (whose
     account may live elsewhere); anyone else would leave the ticket in nobody's queue."""
     if assignee is None:
         return
-    active = session.scalar(select(User.active).where(User.username == assignee))
+    active = session.scalar(_USER_ACTIVE, {"username": assignee})
     if active or (active is None and any(assignee in t.members for t in rules.teams)):
         return
     raise InvalidInput(f"assignee {assignee!r} is no active user or team member",
@@ -208,6 +219,9 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketCreate, rules: 
         created_by=actor.username,
         created_at=now,
         updated_at=now,
+        # A new ticket has no comments and only the interaction given: known, so never loaded.
+        comments=[],
+        interactions=[],
     )
     session.add(ticket)
     session.flush()
@@ -237,46 +251,63 @@ class TicketQuery:
     q: str | None = None
 
 
-def _filtered(query: TicketQuery, now: datetime) -> Select[Ticket]:
+@lru_cache(maxsize=256)
+def _list_statements(status: bool, type_: bool, priority: bool, assignee: bool, team: bool,
+                     customer: bool, overdue: bool | None, q: bool) -> tuple[Select[Ticket], Select[Any]]:
+    """(page, count) statements for one shape of filters (which are given), built once per shape
+    and run with parameters: a filtered list costs no statement building per request."""
     stmt = select(Ticket)
-    if query.status:
-        stmt = stmt.where(Ticket.status.in_([str(s) for s in query.status]))
-    if query.type is not None:
-        stmt = stmt.where(Ticket.type == str(query.type))
-    if query.priority is not None:
-        stmt = stmt.where(Ticket.priority == str(query.priority))
-    if query.assignee is not None:
-        stmt = stmt.where(Ticket.assignee == query.assignee)
-    if query.team is not None:
-        stmt = stmt.where(Ticket.team == query.team)
-    if query.customer_id is not None:
-        stmt = stmt.where(Ticket.customer_id == query.customer_id)
-    overdue = Ticket.status.in_(_CLOCK_RUNNING) & (Ticket.sla_due_at <= now)
-    if query.overdue is True:
-        stmt = stmt.where(overdue)
-    elif query.overdue is False:
-        stmt = stmt.where(~overdue | Ticket.sla_due_at.is_(None))
-    if query.q:
-        text = query.q.strip()
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if status:
+        stmt = stmt.where(Ticket.status.in_(bindparam("status", expanding=True)))
+    if type_:
+        stmt = stmt.where(Ticket.type == bindparam("type"))
+    if priority:
+        stmt = stmt.where(Ticket.priority == bindparam("priority"))
+    if assignee:
+        stmt = stmt.where(Ticket.assignee == bindparam("assignee"))
+    if team:
+        stmt = stmt.where(Ticket.team == bindparam("team"))
+    if customer:
+        stmt = stmt.where(Ticket.customer_id == bindparam("customer_id"))
+    overdue_now = Ticket.status.in_(_CLOCK_RUNNING) & (Ticket.sla_due_at <= bindparam("now"))
+    if overdue is True:
+        stmt = stmt.where(overdue_now)
+    elif overdue is False:
+        stmt = stmt.where(~overdue_now | Ticket.sla_due_at.is_(None))
+    if q:
         stmt = stmt.where(or_(
-            Ticket.number == text.upper(),
-            Ticket.subject.ilike(pattern, escape="\\"),
-            Ticket.description.ilike(pattern, escape="\\"),
+            Ticket.number == bindparam("q_number"),
+            Ticket.subject.ilike(bindparam("q_pattern"), escape="\\"),
+            Ticket.description.ilike(bindparam("q_pattern"), escape="\\"),
         ))
-    return stmt
+    count = select(func.count()).select_from(stmt.subquery())
+    # Newest first by id (ids grow with creation time); an assignee's page is read from the
+    # (assignee, id) index, never by walking the primary key.
+    page = stmt.order_by(Ticket.id.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
+    return page, count
 
 
 def list_tickets(session: Session, *, query: TicketQuery, limit: int = 50, offset: int = 0,
                  now: datetime | None = None) -> tuple[list[Ticket], int]:
-    """One page of matching tickets, newest first, and the total number of matches."""
-    now = now or utcnow()
-    stmt = _filtered(query, now)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    # Newest first by id (the primary key index; ids grow with creation time).
-    rows = session.scalars(stmt.order_by(Ticket.id.desc())
-                           .limit(limit).offset(offset))
-    return list(rows), int(total)
+    """One page of matching tickets, newest first, and the total number of matches (counted only
+    when the page does not tell it: a page shorter than ``limit`` ends the matches)."""
+    text = query.q.strip() if query.q else None
+    page, count = _list_statements(
+        bool(query.status), query.type is not None, query.priority is not None, query.assignee is not None,
+        query.team is not None, query.customer_id is not None, query.overdue, bool(query.q),
+    )
+    params: dict[str, Any] = {"status": [str(s) for s in query.status], "type": str(query.type),
+                              "priority": str(query.priority), "assignee": query.assignee,
+                              "team": query.team, "customer_id": query.customer_id,
+                              "now": now or utcnow()}
+    if text is not None:
+        params["q_number"] = text.upper()
+        params["q_pattern"] = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = list(session.scalars(page, {**params, "limit": limit, "offset": offset}))
+    if len(rows) < limit and (rows or offset == 0):
+        return rows, offset + len(rows)
+    total = session.scalar(count, params) or 0
+    return rows, int(total)
 
 
 def _state(session: Session, ticket: Ticket) -> TicketState:
@@ -328,8 +359,11 @@ def transition_ticket(session: Session, *, actor: Actor, ref: int | str, to: Sta
     policy.check_change(actor, number=ticket.number, assignee=ticket.assignee, team=ticket.team, rules=rules)
     _check_assignee(session, rules, assignee)
     try:
-        outcome = transition(_state(session, ticket), to, now=now, actor=_worker(actor), assignee=assignee,
-                             reopen_sla_hours=_reopen_hours(rules, ticket))
+        state = _state(session, ticket)
+        # The fresh budget needs the customer's tier: loaded only for a reopen, not on every move.
+        hours = _reopen_hours(rules, ticket) if is_reopen(state.status, to) else None
+        outcome = transition(state, to, now=now, actor=_worker(actor), assignee=assignee,
+                             reopen_sla_hours=hours)
     except IllegalTransition as exc:
         exc.details["current"] = current_state(ticket)
         raise
