@@ -148,6 +148,16 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def read_only_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions like ``factory``'s whose transactions are marked read-only when they begin, with no
+    I/O when a session is made (an engine carrying the option; SQLite then runs them beside the
+    writer). A factory bound to a connection (a test's) is returned as it is."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, Engine):
+        return factory
+    return sessionmaker(**{**factory.kw, "bind": bind.execution_options(**{READ_ONLY: True})})
+
+
 def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 

@@ -9,17 +9,19 @@ Tests may still override them. Unprovided, they refuse to serve.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
+import anyio
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from config.settings import Settings
 from tickets.actors import Actor
-from tickets.db import unit_of_work
+from tickets.db import read_only_factory
 
 if TYPE_CHECKING:
     from tickets.workflow.rules import WorkflowRules
@@ -32,6 +34,10 @@ class TicketsProviders:
     sessions: sessionmaker[Session]
     settings: Settings
     rules: WorkflowRules | None = None  # None: config/workflow.yaml (tickets.ticketing.deps)
+    read_sessions: sessionmaker[Session] = field(init=False)  # GET requests' (marked read-only)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read_sessions", read_only_factory(self.sessions))
 
 
 def provide(app: FastAPI, providers: TicketsProviders) -> None:
@@ -64,15 +70,45 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db(request: Request, sessions: SessionsDep) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """One session per request, committed when the endpoint succeeds and rolled back when it raises.
 
     It is a function-scoped dependency: the commit runs after the endpoint returned and its response
     was serialized, but before the response is sent, so a 2xx means committed and a failed commit is
     an error response. GET requests get a read-only session (SQLite runs them beside the writer).
+
+    The session is made on the event loop (no I/O until it is used); only the end of the
+    transaction goes to the thread pool, shielded so that a client who hung up still gets the
+    rollback and the connection back in the pool.
     """
-    with unit_of_work(sessions, read_only=request.method in READ_METHODS) as session:
+    providers = providers_of(request)
+    factory = providers.read_sessions if request.method in READ_METHODS else providers.sessions
+    session = factory()
+    try:
         yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_discard, session)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_finish, session)
+
+
+def _finish(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _discard(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 def authenticated(conn: HTTPConnection, actor: Actor) -> None:
