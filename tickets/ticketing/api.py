@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from tickets.deps import ActorDep, SessionDep
 from tickets.models import Ticket, utcnow
@@ -41,10 +42,11 @@ _TICKET_FIELDS = tuple(TicketPublic.model_fields)
 _ALLOWED = {s: sorted(str(t) for t in allowed_targets(s)) for s in Status}
 
 
-def _detail(ticket: Ticket) -> TicketDetail:
+def _detail(session: Session, ticket: Ticket) -> TicketDetail:
     """The ticket with its comments, linked interactions and next moves, validated once."""
     values = {name: getattr(ticket, name) for name in _TICKET_FIELDS}
-    values.update(comments=ticket.comments, interaction_ids=[i.id for i in ticket.interactions],
+    comments, interaction_ids = service.comments_and_interactions(session, ticket)
+    values.update(comments=comments, interaction_ids=interaction_ids,
                   allowed_transitions=_ALLOWED[Status(ticket.status)])
     return TicketDetail.model_validate(values, from_attributes=True)
 
@@ -60,7 +62,7 @@ def create_ticket(data: TicketCreate, session: SessionDep, actor: ActorDep, rule
                   notifier: NotifierDep) -> Response:
     """Open an inquiry, repair or complaint; priority, SLA and assignment follow the workflow rules."""
     ticket = service.create_ticket(session, actor=actor, data=data, rules=rules, notifier=notifier)
-    return _json(_detail(ticket), status.HTTP_201_CREATED)
+    return _json(_detail(session, ticket), status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=Page[TicketPublic])
@@ -92,7 +94,7 @@ def list_tickets(
 @router.get("/{ref}", response_model=TicketDetail)
 def get_ticket(ref: str, session: SessionDep, actor: ActorDep) -> Response:
     """A ticket by id or number (``REP-000123``) with its comments, linked interactions and next moves."""
-    return _json(_detail(service.get_ticket(session, ref=ref)))
+    return _json(_detail(session, service.get_ticket(session, ref=ref)))
 
 
 @router.patch("/{ref}", response_model=TicketDetail)
@@ -100,7 +102,7 @@ def update_ticket(ref: str, data: TicketUpdate, session: SessionDep, actor: Acto
                   notifier: NotifierDep) -> Response:
     """Edit fields (audited); the status changes through ``/transitions``."""
     ticket = service.update_ticket(session, actor=actor, ref=ref, data=data, rules=rules, notifier=notifier)
-    return _json(_detail(ticket))
+    return _json(_detail(session, ticket))
 
 
 @router.post("/{ref}/transitions", response_model=TicketDetail)
@@ -111,7 +113,7 @@ def transition_ticket(ref: str, data: TransitionRequest, session: SessionDep, ac
                                        comment=data.comment, internal=data.internal,
                                        assignee=data.assignee, expected_version=data.version,
                                        notifier=notifier)
-    return _json(_detail(ticket))
+    return _json(_detail(session, ticket))
 
 
 @router.post("/{ref}/comments", status_code=status.HTTP_201_CREATED, response_model=CommentPublic)
@@ -129,7 +131,7 @@ def ticket_history(ref: str, session: SessionDep, actor: ActorDep) -> object:
 @router.post("/{ref}/interactions/{interaction_id}", response_model=TicketDetail)
 def link_interaction(ref: str, interaction_id: int, session: SessionDep, actor: ActorDep) -> Response:
     ticket = service.link_interaction(session, actor=actor, ref=ref, interaction_id=interaction_id)
-    return _json(_detail(ticket))
+    return _json(_detail(session, ticket))
 
 
 @router.get("/{ref}/follow-ups", response_model=list[FollowUpPublic])

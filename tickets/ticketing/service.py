@@ -15,12 +15,14 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from tickets.actors import Actor
 from tickets.customers.lookup import survivor
 from tickets.errors import Conflict, InvalidInput, NotFound
 from tickets.models import Asset, Customer, Interaction, Ticket, TicketChange, TicketComment, utcnow
+from tickets.models.tickets import ticket_interactions
 from tickets.ticketing import audit, policy
 from tickets.ticketing.follow_ups import cancel_open_follow_ups
 from tickets.ticketing.notifier import TICKET_ASSIGNED, DbNotifier, Note, Notifier
@@ -79,6 +81,31 @@ def get_ticket(session: Session, *, ref: int | str, for_update: bool = False) ->
     if ticket is None:
         raise NotFound(f"no ticket {ref!r}", error_id="no-such-ticket", details={"ticket": str(ref)})
     return ticket
+
+
+_COMMENT_ROWS = (
+    select(TicketComment.id, TicketComment.ticket_id, TicketComment.author, TicketComment.body,
+           TicketComment.internal, TicketComment.created_at)
+    .where(TicketComment.ticket_id == bindparam("ticket_id")).order_by(TicketComment.id)
+)
+_INTERACTION_IDS = (
+    select(ticket_interactions.c.interaction_id)
+    .join(Interaction, Interaction.id == ticket_interactions.c.interaction_id)
+    .where(ticket_interactions.c.ticket_id == bindparam("ticket_id")).order_by(Interaction.started_at)
+)
+
+
+def comments_and_interactions(session: Session, ticket: Ticket) -> tuple[Sequence[Any], list[int]]:
+    """The ticket's comments (oldest first; objects or rows with their columns) and the ids of its
+    linked interactions (by start time), as its detail shows them: the collections when loaded
+    (a new ticket's are), else two column reads, which cost less CPU than loading the collections
+    as objects."""
+    unloaded = sa_inspect(ticket).unloaded
+    comments: Sequence[Any] = (ticket.comments if "comments" not in unloaded
+                               else session.execute(_COMMENT_ROWS, {"ticket_id": ticket.id}).mappings().all())
+    ids = ([i.id for i in ticket.interactions] if "interactions" not in unloaded
+           else list(session.scalars(_INTERACTION_IDS, {"ticket_id": ticket.id})))
+    return comments, ids
 
 
 def _customer(session: Session, customer_id: int) -> Customer:

@@ -159,3 +159,36 @@ def test_follow_ups_list_and_complete(tk_client, db_session):
     assert [(t["id"], t["satisfaction"]) for t in listed] == [(task.id, 4)]
     assert tk_client.get("/api/follow-ups", params={"status": "any", "customer_id": customer.id}
                          ).json()["total"] == 1
+
+
+def test_detail_comments_and_interactions_in_order_and_list_totals(tk_client, db_session):
+    customer = make_customer(db_session)
+    liu = make_agent(db_session, f"agent_liu_{uuid.uuid4().hex[:8]}")
+    later = make_interaction(db_session, customer, started_at=T0 + timedelta(hours=2))
+    earlier = make_interaction(db_session, customer, started_at=T0)
+    r = tk_client.post("/api/tickets", json={"type": "inquiry", "customer_id": customer.id, "subject": "x",
+                                             "assignee": liu, "interaction_id": later.id})
+    assert r.status_code == 201 and r.json()["comments"] == [] and r.json()["interaction_ids"] == [later.id]
+    number = r.json()["number"]
+    linked = tk_client.post(f"/api/tickets/{number}/interactions/{earlier.id}").json()["interaction_ids"]
+    assert sorted(linked) == sorted([earlier.id, later.id])
+    for body in ("第一 first", "second"):
+        assert tk_client.post(f"/api/tickets/{number}/comments", json={"body": body}).status_code == 201
+    tk_client.act_as(Actor(liu, "agent"))
+    r = tk_client.post(f"/api/tickets/{number}/transitions", json={"to": "in_progress", "comment": "third"})
+    detail = r.json()
+    assert [c["body"] for c in detail["comments"]] == ["第一 first", "second", "third"]
+    assert all(c["ticket_id"] == detail["id"] and c["author"] for c in detail["comments"])
+    assert detail["interaction_ids"] == [earlier.id, later.id]
+    assert tk_client.get(f"/api/tickets/{number}").json() == {**detail}
+
+    for i in range(2):
+        tk_client.post("/api/tickets", json={"type": "inquiry", "customer_id": customer.id,
+                                             "subject": f"y{i}", "assignee": liu})
+    # A short page tells the total; a full page, or one past the end, has it counted: the same answer.
+    pages = {(limit, offset): tk_client.get("/api/tickets", params={
+        "customer_id": customer.id, "limit": limit, "offset": offset}).json()
+        for limit, offset in ((5, 0), (3, 0), (2, 0), (2, 2), (2, 3), (2, 9))}
+    assert {key: page["total"] for key, page in pages.items()} == dict.fromkeys(pages, 3)
+    assert [len(page["items"]) for page in pages.values()] == [3, 3, 2, 1, 0, 0]
+    assert [t["subject"] for t in pages[5, 0]["items"]] == ["y1", "y0", "x"]
