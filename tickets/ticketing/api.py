@@ -86,7 +86,7 @@ def list_tickets(
         assignee=actor.username if assignee == "me" else assignee, team=team,
         customer_id=customer_id, overdue=overdue, q=q,
     )
-    items, total = service.list_tickets(session, query=query, limit=limit, offset=offset)
+    items, total = service.list_ticket_rows(session, query=query, limit=limit, offset=offset)
     page = {"items": items, "total": total, "limit": limit, "offset": offset}
     return _json(_TicketPage.model_validate(page, from_attributes=True))
 
