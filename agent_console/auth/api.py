@@ -17,7 +17,7 @@ from agent_console.auth.tokens import issue_token
 from agent_console.deps import PlatformDep
 from callcenter.platform import Platform
 from tickets.db import unit_of_work
-from tickets.deps import SessionDep
+from tickets.deps import SessionDep, one_hop
 from tickets.users.login import authenticate, find_user
 from tickets.users.schemas import UserPublic
 
@@ -76,6 +76,7 @@ def _login(platform: Platform, credentials: LoginRequest) -> UserPublic | None:
 
 
 @router.get("/me", response_model=UserPublic)
+@one_hop
 def me(session: SessionDep, user: CurrentUser) -> UserPublic:
     """The logged-in user's profile (read in the request's one session, as the token check was)."""
     found = find_user(session, user.username)

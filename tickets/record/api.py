@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from tickets.assets.schemas import asset_public
 from tickets.customers.schemas import CustomerBrief, CustomerPublic
-from tickets.deps import ActorDep, SessionDep
+from tickets.deps import ActorDep, SessionDep, one_hop
 from tickets.interactions.schemas import InteractionPublic
 from tickets.record import service
 from tickets.record.schemas import FollowUpSummary, LastAgent, RecordPublic, TicketSummary
@@ -42,6 +42,7 @@ def record_public(record: service.Record) -> RecordPublic:
 
 
 @router.get("/record/by-phone/{phone}", response_model=RecordPublic)
+@one_hop
 def record_by_phone(
     phone: str, session: SessionDep, actor: ActorDep, n: InteractionsLimit = service.DEFAULT_INTERACTIONS
 ) -> RecordPublic:
@@ -51,6 +52,7 @@ def record_by_phone(
 
 
 @router.get("/customers/{customer_id}/record", response_model=RecordPublic)
+@one_hop
 def customer_record(
     customer_id: int,
     session: SessionDep,
