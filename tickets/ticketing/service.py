@@ -7,7 +7,6 @@ they ``flush()`` and leave the commit to the caller (the request or the job runn
 from __future__ import annotations
 
 import unicodedata
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tickets.actors import Actor
 from tickets.customers.lookup import survivor
+from tickets.db import is_sqlite
 from tickets.errors import Conflict, InvalidInput, NotFound
 from tickets.models import Asset, Customer, Interaction, Ticket, TicketChange, TicketComment, utcnow
 from tickets.models.tickets import ticket_interactions
@@ -211,6 +211,22 @@ def _notify_assignee(session: Session, notifier: Notifier, ticket: Ticket, *, ac
         ))
 
 
+_NEXT_ID = select(func.nextval(func.pg_get_serial_sequence("tickets", "id")))
+_MAX_ID = select(func.max(Ticket.id))
+
+
+def _next_ticket_id(session: Session) -> int:
+    """The new ticket's id, known before the insert so that its number is written with it.
+
+    PostgreSQL: the next value of the id's sequence (never given twice). SQLite: one above the
+    highest id, which is the id SQLite itself would give the row (no AUTOINCREMENT), and no other
+    transaction can take it meanwhile: writes run one at a time from ``BEGIN IMMEDIATE`` on
+    (tickets.db)."""
+    if is_sqlite(session):
+        return int(session.scalar(_MAX_ID) or 0) + 1
+    return int(session.execute(_NEXT_ID).scalar_one())
+
+
 def create_ticket(session: Session, *, actor: Actor, data: TicketCreate, rules: WorkflowRules,
                   notifier: Notifier | None = None, now: datetime | None = None) -> Ticket:
     """Open a ticket: derived priority, SLA due time, automatic assignment, audit row ``created``."""
@@ -230,9 +246,11 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketCreate, rules: 
     interaction = _interaction(session, data.interaction_id, customer.id) if data.interaction_id else None
     fields = data.model_dump(exclude={"type", "customer_id", "priority", "team", "assignee",
                                       "interaction_id", "severity"})
+    ticket_id = _next_ticket_id(session)
     ticket = Ticket(
         **fields,
-        number=f"TMP-{uuid.uuid4().hex[:24]}",
+        id=ticket_id,
+        number=ticket_number(data.type, ticket_id),
         type=data.type.value,
         status=(Status.ASSIGNED if assignee else Status.NEW).value,
         priority=priority.value,
@@ -251,14 +269,13 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketCreate, rules: 
         interactions=[],
     )
     session.add(ticket)
-    session.flush()
-    ticket.number = ticket_number(data.type, ticket.id)
     audit.record(session, ticket, actor=actor.username, at=now, field="created", old=None, new={
         "number": ticket.number, "type": ticket.type, "status": ticket.status, "priority": ticket.priority,
         "team": ticket.team, "assignee": ticket.assignee, "sla_due_at": audit.encode(ticket.sla_due_at),
     })
     if interaction is not None:
         ticket.interactions.append(interaction)
+    session.flush()  # the ticket, its audit row and link in one flush (the id is known: no renumbering)
     _notify_assignee(session, notifier, ticket, actor=actor, now=now)
     session.flush()
     return ticket
