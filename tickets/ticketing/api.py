@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from tickets.deps import ActorDep, SessionDep
+from tickets.deps import ActorDep, SessionDep, one_hop
 from tickets.models import Ticket, utcnow
 from tickets.pagination import MAX_LIMIT, Page
 from tickets.ticketing import follow_ups, notifications, service
@@ -58,6 +58,7 @@ def _json(body: BaseModel, status_code: int = status.HTTP_200_OK) -> Response:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TicketDetail)
+@one_hop
 def create_ticket(data: TicketCreate, session: SessionDep, actor: ActorDep, rules: RulesDep,
                   notifier: NotifierDep) -> Response:
     """Open an inquiry, repair or complaint; priority, SLA and assignment follow the workflow rules."""
@@ -66,6 +67,7 @@ def create_ticket(data: TicketCreate, session: SessionDep, actor: ActorDep, rule
 
 
 @router.get("", response_model=Page[TicketPublic])
+@one_hop
 def list_tickets(
     session: SessionDep,
     actor: ActorDep,
@@ -92,12 +94,14 @@ def list_tickets(
 
 
 @router.get("/{ref}", response_model=TicketDetail)
+@one_hop
 def get_ticket(ref: str, session: SessionDep, actor: ActorDep) -> Response:
     """A ticket by id or number (``REP-000123``) with its comments, linked interactions and next moves."""
     return _json(_detail(session, service.get_ticket(session, ref=ref)))
 
 
 @router.patch("/{ref}", response_model=TicketDetail)
+@one_hop
 def update_ticket(ref: str, data: TicketUpdate, session: SessionDep, actor: ActorDep, rules: RulesDep,
                   notifier: NotifierDep) -> Response:
     """Edit fields (audited); the status changes through ``/transitions``."""
@@ -106,6 +110,7 @@ def update_ticket(ref: str, data: TicketUpdate, session: SessionDep, actor: Acto
 
 
 @router.post("/{ref}/transitions", response_model=TicketDetail)
+@one_hop
 def transition_ticket(ref: str, data: TransitionRequest, session: SessionDep, actor: ActorDep,
                       rules: RulesDep, notifier: NotifierDep) -> Response:
     """Move the ticket along the workflow; 409 ``illegal-transition`` names from, to and the allowed moves."""
@@ -117,6 +122,7 @@ def transition_ticket(ref: str, data: TransitionRequest, session: SessionDep, ac
 
 
 @router.post("/{ref}/comments", status_code=status.HTTP_201_CREATED, response_model=CommentPublic)
+@one_hop
 def add_comment(ref: str, data: CommentCreate, session: SessionDep, actor: ActorDep) -> Response:
     comment = service.add_comment(session, actor=actor, ref=ref, body=data.body, internal=data.internal)
     return _json(CommentPublic.model_validate(comment), status.HTTP_201_CREATED)
