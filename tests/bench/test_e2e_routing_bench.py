@@ -21,7 +21,8 @@ pytestmark = pytest.mark.pbx
 def test_a_tiny_run_prints_one_json_line_with_both_sides_measured(pbx: Any) -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "e2e_routing.py"), "--calls", "3", "--agents", "2",
-         "--rates", "1", "--rate-seconds", "2"],
+         "--rates", "1", "--rate-seconds", "2",
+         "--est-calls", "6", "--est-agents", "1", "--est-talk", "0.5", "--est-rate", "3"],
         capture_output=True, text=True, timeout=240, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from callcenter.platform import Platform, build_platform
@@ -61,6 +62,9 @@ def _business_hours(platform: Platform) -> Platform:
     return platform
 
 
+# On the demo's embedded database only: the same walk through the ACD runs on both backends in
+# test_acd_ivr_pbx.py, and each backend's record writes have tests of their own.
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
 async def test_a_known_caller_walks_the_ivr_reaches_an_agent_and_the_record_keeps_the_path_and_survey(
     pbx: Any, fresh_db_url: str
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import re
 import secrets
 import subprocess
 import time
@@ -81,9 +82,9 @@ async def ami(pbx: PbxHandle) -> AsyncIterator[AmiClient]:
 async def ivr(pbx: PbxHandle, tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     started: list[Ivr] = []
 
-    async def start(fake: FakePorts | None = None) -> Ivr:
+    async def start(fake: FakePorts | None = None, flows: Path | None = None) -> Ivr:
         fake = fake or FakePorts()
-        registry = FlowRegistry(flows_dir())
+        registry = FlowRegistry(flows or flows_dir())
         assert registry.reload().ok
         store = prompt_store(pbx.settings)
         report = await asyncio.to_thread(build_flow_prompts, store, registry.flows.values())
@@ -166,10 +167,25 @@ async def test_digits_reach_the_route_with_the_callers_attributes(
     await no_channels_of(pbx, {number})
 
 
+def with_quick_main_menu(folder: Path) -> Path:
+    """The shipped flow with a short main-menu prompt and a 2 s timeout (its retries and targets
+    unchanged): the test walks it through every retry without a minute of prompts."""
+    text = (flows_dir() / "default.yaml").read_text(encoding="utf-8")
+    start = text.index("\n  main:\n")
+    end = text.index("\n\n", start)
+    prompt = r'(?m)^(    prompt:\n      zh: )".*"\n      en: ".*"'
+    block = re.sub(prompt, r'\1"请选择。"\n      en: "Choose."', text[start:end], count=1)
+    block = block.replace("    timeout: 6\n", "    timeout: 2\n")
+    assert block != text[start:end] and '"请选择。"' in block and "timeout: 2" in block
+    folder.mkdir()
+    (folder / "default.yaml").write_text(text[:start] + block + text[end:], encoding="utf-8")
+    return folder
+
+
 async def test_invalid_input_and_timeouts_follow_the_flow_to_an_agent(
-    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any], tmp_path: Path
 ) -> None:
-    app: Ivr = await ivr()
+    app: Ivr = await ivr(flows=with_quick_main_menu(tmp_path / "flows"))
     joined = queued(ami)
     number = await call(ami, app, "1" + GAP + "9" + GAP + "7", talk=90)
     await wait_until(lambda: number in joined, 120)
