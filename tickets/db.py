@@ -173,9 +173,26 @@ def unit_of_work(factory: sessionmaker[Session], *, read_only: bool = False) -> 
         if read_only:
             session.connection(execution_options={READ_ONLY: True})
         yield session
+    except BaseException:
+        discard(session)
+        raise
+    finish(session)
+
+
+def finish(session: Session) -> None:
+    """Commit and close ``session``; a commit that fails is rolled back and its error raised."""
+    try:
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+def discard(session: Session) -> None:
+    """Roll back and close ``session``."""
+    try:
+        session.rollback()
     finally:
         session.close()

@@ -22,7 +22,7 @@ from starlette.requests import HTTPConnection
 
 from config.settings import Settings
 from tickets.actors import Actor
-from tickets.db import read_only_factory
+from tickets.db import discard, finish, read_only_factory
 
 if TYPE_CHECKING:
     from tickets.workflow.rules import WorkflowRules
@@ -89,13 +89,13 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_discard, session)
+            await run_in_threadpool(discard, session)
         raise
     if not (session.in_transaction() or session.new or session.dirty or session.deleted):
         session.close()  # committed already (``one_hop``) or never used: nothing to send
         return
     with anyio.CancelScope(shield=True):
-        await run_in_threadpool(_finish, session)
+        await run_in_threadpool(finish, session)
 
 
 P = ParamSpec("P")
@@ -123,23 +123,6 @@ def one_hop(endpoint: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
         return await run_in_threadpool(work)
 
     return run
-
-
-def _finish(session: Session) -> None:
-    try:
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-def _discard(session: Session) -> None:
-    try:
-        session.rollback()
-    finally:
-        session.close()
 
 
 def authenticated(conn: HTTPConnection, actor: Actor) -> None:
