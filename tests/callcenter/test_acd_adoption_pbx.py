@@ -30,6 +30,10 @@ from tests.routing.builders import T0, skills
 from tests.telephony.ami.pbxtools import client_for
 from tests.telephony.control.calls import hang_up_all, unique_extension, unique_number
 
+# Telephony behaviour, on the embedded database only: what the ACD stores is tested on both
+# backends in tests/routing and tests/callcenter's record tests.
+ONE_BACKEND = pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
+
 
 async def _until(probe: Any, within: float, what: str) -> None:
     deadline = time.monotonic() + within
@@ -45,6 +49,7 @@ def _parts(platform: Platform) -> tuple[Any, Any, AmiClient]:
 
 
 @pytest.mark.pbx
+@ONE_BACKEND
 async def test_callers_waiting_through_a_restart_are_adopted_and_served_in_order_never_by_a_busy_agent(
         pbx: PbxHandle, fresh_db_url: str, tmp_path: Path) -> None:
     extensions = {"busy": unique_extension(), "free": unique_extension()}
@@ -127,6 +132,7 @@ def test_the_attributes_left_on_the_channel_come_back_as_they_were() -> None:
 
 
 @pytest.mark.pbx
+@ONE_BACKEND
 async def test_a_waiting_caller_without_attributes_goes_to_the_fallback_and_one_still_ringing_an_agent_waits(
         pbx: PbxHandle, fresh_db_url: str, tmp_path: Path) -> None:
     ext = unique_extension()

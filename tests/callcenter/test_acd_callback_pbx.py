@@ -20,7 +20,9 @@ from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, started_
 from tests.telephony.control.calls import hang_up_all, unique_extension, unique_number
 from tickets.models.tickets import Ticket
 
-pytestmark = pytest.mark.pbx
+# Telephony behaviour, on the embedded database only: what the ACD stores is tested on both
+# backends in tests/routing and tests/callcenter's record tests.
+pytestmark = [pytest.mark.pbx, pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)]
 
 
 async def test_the_callback_key_takes_the_caller_out_of_the_queue_and_books_the_callback(

@@ -23,7 +23,9 @@ from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, phone, p
 from tests.telephony.ami.pbxtools import client_for
 from tests.telephony.control.calls import hang_up_all, poll_async, unique_extension, unique_number
 
-pytestmark = pytest.mark.pbx
+# Telephony behaviour, on the embedded database only: what the ACD stores is tested on both
+# backends in tests/routing and tests/callcenter's record tests.
+pytestmark = [pytest.mark.pbx, pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 

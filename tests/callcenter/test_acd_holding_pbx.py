@@ -18,7 +18,9 @@ from tests.fixtures.pbx import PbxHandle
 from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, place_waiting_caller
 from tests.telephony.control.calls import hang_up_all, unique_extension, unique_number
 
-pytestmark = pytest.mark.pbx
+# Telephony behaviour, on the embedded database only: what the ACD stores is tested on both
+# backends in tests/routing and tests/callcenter's record tests.
+pytestmark = [pytest.mark.pbx, pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)]
 
 
 async def test_a_waiting_caller_hears_position_and_wait_and_stays_while_the_engine_is_alive(

@@ -22,7 +22,9 @@ from tests.fixtures.pbx import PbxHandle
 from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, phone, place_waiting_caller
 from tests.telephony.control.calls import hang_up_all, unique_extension, unique_number
 
-pytestmark = pytest.mark.pbx
+# Telephony behaviour, on the embedded database only: what the ACD stores is tested on both
+# backends in tests/routing and tests/callcenter's record tests.
+pytestmark = [pytest.mark.pbx, pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)]
 
 GENERAL = ("gen1", "gen2", "gen3")
 BILLING = ("bill1", "bill2", "bill3")
