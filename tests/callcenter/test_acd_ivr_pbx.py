@@ -26,7 +26,9 @@ from tickets.customers.service import create_customer
 from tickets.db import unit_of_work
 from tickets.models import Interaction
 
-pytestmark = pytest.mark.pbx
+# On the embedded database: the interaction writes (survey score, queue, agent) are tested on both
+# backends in tests/callcenter's record tests; this walk is telephony.
+pytestmark = [pytest.mark.pbx, pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)]
 
 SKILLS = ("vip", "inquiry", "general", "repair", "complaint")  # what the shipped flow may require
 OPEN = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 in Shanghai: business hours

@@ -74,7 +74,7 @@ def without_banner(msgs: list[Message]) -> list[Message]:
 
 
 @given(streams(), st.lists(st.integers(min_value=0, max_value=4000), max_size=20))
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 def test_any_split_of_a_valid_stream_into_reads_gives_the_same_messages(
     stream: tuple[list[Pairs], bytes], cuts: list[int]
 ) -> None:
@@ -103,7 +103,7 @@ MAX_FRAME = 2048
     st.lists(st.integers(min_value=0, max_value=20_000), max_size=10),
     st.binary(max_size=300),
 )
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 def test_junk_between_blank_lines_never_costs_the_next_message(
     rng: random.Random, before: Pairs, after: Pairs, cuts: list[int], raw_junk: bytes
 ) -> None:
