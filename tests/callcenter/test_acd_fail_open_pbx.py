@@ -74,10 +74,16 @@ async def test_callers_waiting_when_the_engine_is_killed_all_reach_an_agent_thro
             for n in range(10):
                 call_id = new_call_id()
                 channels.append(await place_waiting_caller(ami, call_id, unique_number()))
-                engine.stdin.write(json.dumps({"call_id": call_id, "queue": "q", "caller": "1",
-                                               "tier": "vip" if n % 3 else None}).encode() + b"\n")
-                await engine.stdin.drain()
-                assert json.loads(await _line(engine.stdout, 10))["dialplan"] == "cc-acd-wait,s,1"
+                request = json.dumps({"call_id": call_id, "queue": "q", "caller": "1",
+                                      "tier": "vip" if n % 3 else None}).encode() + b"\n"
+                for _attempt in range(40):  # None until the engine's tracker has seen the new caller
+                    engine.stdin.write(request)
+                    await engine.stdin.drain()
+                    dialplan = json.loads(await _line(engine.stdout, 10))["dialplan"]
+                    if dialplan is not None:
+                        break
+                    await asyncio.sleep(0.25)
+                assert dialplan == "cc-acd-wait,s,1"
             assert await _alive(ami, family)
             assert not connected  # every agent is paused: all ten wait for the engine
             os.kill(engine.pid, signal.SIGKILL)
