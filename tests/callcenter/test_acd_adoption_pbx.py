@@ -25,7 +25,7 @@ from routing.events import CallEntered, LogIn, Pause
 from telephony.ami import AmiClient
 from telephony.control import ApplicationTarget, get_variable, hangup, local_channel, originate
 from tests.fixtures.pbx import PbxHandle
-from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, phone, place_waiting_caller
+from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, phone, place_waiting_caller, until
 from tests.routing.builders import T0, skills
 from tests.telephony.ami.pbxtools import client_for
 from tests.telephony.control.calls import hang_up_all, unique_extension, unique_number
@@ -35,12 +35,6 @@ from tests.telephony.control.calls import hang_up_all, unique_extension, unique_
 ONE_BACKEND = pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
 
 
-async def _until(probe: Any, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not probe():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _parts(platform: Platform) -> tuple[Any, Any, AmiClient]:
@@ -76,7 +70,7 @@ async def test_callers_waiting_through_a_restart_are_adopted_and_served_in_order
                     call_id, number = new_call_id(), unique_number()
                     ids[name] = call_id
                     channels.append(await place_waiting_caller(probe, call_id, number))
-                    await _until(lambda c=call_id: runtime.caller_channel(c), 10, "the caller tracked")
+                    await until(lambda c=call_id: runtime.caller_channel(c), 10, "the caller tracked")
                     target = await runtime.distributor.route(RouteRequest(call_id=call_id, queue="q",
                                                                           caller=number, tier=tier))
                     assert target is not None and target.dialplan == "cc-acd-wait,s,1"
@@ -92,7 +86,7 @@ async def test_callers_waiting_through_a_restart_are_adopted_and_served_in_order
             service, runtime, ami = _parts(second)
             seen = second.bus.subscribe("test", m.CallOffered, m.CallAnswered)
             async with second.running():
-                await _until(lambda: len(service.core.calls) == 4, 20, "the four callers adopted")
+                await until(lambda: len(service.core.calls) == 4, 20, "the four callers adopted")
                 assert service.core.agents["busy"].device.value == "inuse"
                 assert [r.adopted for r in runtime.adopted if r.adopted] == [list(ids.values())]
                 for name in extensions:  # the agents come back to their consoles
@@ -104,7 +98,7 @@ async def test_callers_waiting_through_a_restart_are_adopted_and_served_in_order
                         messages.append(seen.get_nowait())
                     return [x.call_id for x in messages if isinstance(x, m.CallAnswered)]
 
-                await _until(lambda: len(answered()) == 4, 40, "the four adopted calls answered")
+                await until(lambda: len(answered()) == 4, 40, "the four adopted calls answered")
             seen.close()
         finally:
             await hang_up_all(probe, *channels)
@@ -150,7 +144,7 @@ async def test_a_waiting_caller_without_attributes_goes_to_the_fallback_and_one_
                     if e.get("Context") == "cc-acd-fallback" else None)
     async with probe, platform.running():
         await ami.wait_connected(timeout=20)
-        await _until(lambda: runtime.adopted, 20, "the adoption at the AMI login")
+        await until(lambda: runtime.adopted, 20, "the adoption at the AMI login")
         try:
             bare = await place_waiting_caller(probe, new_call_id(), unique_number(), variables=family)
             channels.append(bare)
@@ -163,16 +157,16 @@ async def test_a_waiting_caller_without_attributes_goes_to_the_fallback_and_one_
             leg = asyncio.create_task(originate(probe, local_channel(ext, "agent-phones"),
                                                 ApplicationTarget("Wait", "30"), timeout=20,
                                                 variables={"CC_CALL_ID": ringing_id}))
-            await _until(lambda: ext in pbx.cli("core show channels concise"), 10, "the agent leg ringing")
+            await until(lambda: ext in pbx.cli("core show channels concise"), 10, "the agent leg ringing")
             report = await runtime.adopt()
             assert report is not None
             assert report.to_fallback == [bare] and report.held_back == [ringing_id]
-            await _until(lambda: bare in moved, 10, "the caller without attributes in cc-acd-fallback")
+            await until(lambda: bare in moved, 10, "the caller without attributes in cc-acd-fallback")
             assert ringing_id not in service.core.calls
             await hangup(probe, f"/^Local\\/{ext}@agent-phones-/")  # the old offer stops ringing
             with contextlib.suppress(Exception):
                 await leg
-            await _until(lambda: ringing_id in service.core.calls, 10, "the held-back caller adopted")
+            await until(lambda: ringing_id in service.core.calls, 10, "the held-back caller adopted")
             assert service.core.calls[ringing_id].attrs.caller_number == "13700002222"
         finally:
             await hang_up_all(probe, *channels)

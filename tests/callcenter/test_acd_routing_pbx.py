@@ -6,8 +6,6 @@ device state going idle ends the call for the ACD), so the agents take the next 
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,7 @@ from routing import messages as m
 from routing.events import LogIn, Pause, Unpause
 from telephony.ami import AmiClient
 from tests.fixtures.pbx import PbxHandle
-from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, phone, place_waiting_caller
+from tests.routing.acd_pbx import acd_settings, add_users, new_call_id, phone, place_waiting_caller, until
 from tests.telephony.control.calls import hang_up_all, unique_extension, unique_number
 
 # Telephony behaviour, on the embedded database only: what the ACD stores is tested on both
@@ -46,12 +44,6 @@ def _document(extensions: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def _until(probe: Any, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not probe():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_thirty_callers_reach_agents_with_their_skill_vip_first_and_a_missed_call_goes_back_to_the_head(
@@ -79,7 +71,7 @@ async def test_thirty_callers_reach_agents_with_their_skill_vip_first_and_a_miss
                 queue, vip = ("general", "billing")[n % 2], n % 3 == 0
                 call_id, number = new_call_id(), unique_number()
                 channels.append(await place_waiting_caller(ami, call_id, number))
-                await _until(lambda c=call_id: runtime.caller_channel(c), 10, "the caller tracked")
+                await until(lambda c=call_id: runtime.caller_channel(c), 10, "the caller tracked")
                 target = await distributor.route(RouteRequest(call_id=call_id, queue=queue, caller=number,
                                                               tier="vip" if vip else None))
                 assert target is not None and target.dialplan == "cc-acd-wait,s,1"
@@ -91,7 +83,7 @@ async def test_thirty_callers_reach_agents_with_their_skill_vip_first_and_a_miss
                 return seen
 
             await service.submit(Unpause("bill1"))  # alone: offered the head billing call, does not answer
-            await _until(lambda: any(isinstance(x, m.OfferMissed) for x in drain()), 20,
+            await until(lambda: any(isinstance(x, m.OfferMissed) for x in drain()), 20,
                          "bill1's miss")
             missed = next(x for x in seen if isinstance(x, m.OfferMissed))
             await phone(ami, extensions["bill1"], ring=0.5, talk=1)
@@ -102,7 +94,7 @@ async def test_thirty_callers_reach_agents_with_their_skill_vip_first_and_a_miss
                 drain()
                 return {x.call_id: x.agent_id for x in seen if isinstance(x, m.CallAnswered)}
 
-            await _until(lambda: len(answered()) == 30, 50, "all 30 calls answered")
+            await until(lambda: len(answered()) == 30, 50, "all 30 calls answered")
         finally:
             subscription.close()
             await hang_up_all(ami, *channels)

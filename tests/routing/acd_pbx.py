@@ -85,3 +85,12 @@ async def started_platform(settings: Settings, within: float = 90,
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
+
+
+async def until(probe: Any, within: float, what: str) -> None:
+    """Poll ``probe`` every 50 ms until it is true; AssertionError naming ``what`` after ``within`` s."""
+    deadline = time.monotonic() + within
+    while not probe():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
