@@ -256,12 +256,18 @@ class RoutingCore:
     # ------------------------------------------------------------------ indexes
     def _index(self, agent: Agent, now: float) -> None:
         if self.is_offerable(agent, now):
-            for ms in agent.profile.queues:
-                self.offerable[ms.queue].add(agent.profile.agent_id)
+            agent.indexed = True
+            agent_id = agent.profile.agent_id
+            for name in agent.profile.queue_names:
+                self.offerable[name].add(agent_id)
 
     def _unindex(self, agent: Agent) -> None:
-        for ms in agent.profile.queues:
-            self.offerable[ms.queue].discard(agent.profile.agent_id)
+        if not agent.indexed:  # an agent freed and offered a call at once was never indexed
+            return
+        agent.indexed = False
+        agent_id = agent.profile.agent_id
+        for name in agent.profile.queue_names:
+            self.offerable[name].discard(agent_id)
 
     def _enqueue(self, call: Call) -> None:
         call.status = CallStatus.WAITING
@@ -312,10 +318,8 @@ class RoutingCore:
         if previous is _AVAILABLE and state is not _AVAILABLE:
             self._unindex(agent)
         self.dirty.update(agent.profile.queue_names)
-        out.append(d.Publish(m.AgentStateChanged(
-            agent_id=agent.profile.agent_id, state=_VALUE[state], previous=_VALUE[previous],
-            reason=agent.reason, since=now, call_id=agent.call_id,
-        )))
+        out.append(d.Publish(m.AgentStateChanged(agent.profile.agent_id, _VALUE[state], _VALUE[previous],
+                                                 agent.reason, now, agent.call_id)))
 
     def _make_available(self, agent: Agent, now: float, out: list[d.Decision]) -> None:
         agent.call_id = None
@@ -345,18 +349,26 @@ class RoutingCore:
         best_rank: tuple[int, float, float, int] | None = None
         profile = agent.profile
         calls = self.calls
-        for ms in profile.queues:
-            queue = self.queues[ms.queue]
-            for reqs, group in self.classes[ms.queue].items():
+        classes = self.classes
+        for name in profile.queue_names:
+            groups = classes[name]
+            if not groups:
+                continue
+            queue = self.queues[name]
+            for reqs, group in groups.items():
                 if not reqs.met_by(profile):
                     continue
                 for entry in group:  # the group's first call this agent may take
                     call = calls[entry[4]]
                     if agent_id in call.tried:
                         continue
-                    if call.sticky_agent not in (None, agent_id) and now < call.sticky_until:
+                    sticky = call.sticky_agent
+                    if sticky is not None and sticky != agent_id and now < call.sticky_until:
                         continue
-                    rank = cross_queue_rank(call, queue, now)
+                    # cross_queue_rank(call, queue, now), inline (the same arithmetic, in the same order)
+                    entered = call.entered_at
+                    rank = (entry[0], -(call.priority + queue.ageing_per_minute * (now - entered) / 60.0
+                                        + queue.weight), entered, call.seq)
                     if best_rank is None or rank < best_rank:
                         best, best_rank = call, rank
                     break
@@ -409,13 +421,11 @@ class RoutingCore:
         agent.resumed_since = agent.since
         self._set_state(agent, AgentState.RESERVED, now, out)
         out.append(d.Publish(m.CallOffered(
-            call_id=call.call_id, agent_id=agent.profile.agent_id, extension=agent.profile.extension,
-            queue=call.queue, attempt=call.attempts, customer_id=a.customer_id, tier=a.tier, intent=a.intent,
-            caller_number=a.caller_number, caller_name=a.caller_name, waited=now - call.queue_entered_at,
-            at=now,
+            call.call_id, agent.profile.agent_id, agent.profile.extension, call.queue, call.attempts,
+            a.customer_id, a.tier, a.intent, a.caller_number, a.caller_name, now - call.queue_entered_at, now,
         )))
-        out.append(d.RecordJourney(call.call_id, "offered", now, call.queue, agent.profile.agent_id,
-                                   customer_id=call.attrs.customer_id))
+        out.append(d.RecordJourney(call.call_id, "offered", now, call.queue, agent.profile.agent_id, "",
+                                   a.customer_id))
 
     def _drop_sticky(self, call: Call) -> None:
         if call.sticky_agent is not None:
@@ -744,7 +754,7 @@ class RoutingCore:
         agent.held_until = 0.0
         self._offer(call, agent, now, out)
 
-    def _on_hung_up(self, event: e.CallerHungUp, now: float, out: list[d.Decision]) -> None:
+    def _on_hung_up(self, event: e.CallerHungUp | e.CallEnded, now: float, out: list[d.Decision]) -> None:
         call = self.calls.get(event.call_id)
         if call is None:
             return
@@ -754,7 +764,7 @@ class RoutingCore:
             self._abandon(call, now, out)
 
     def _on_ended(self, event: e.CallEnded, now: float, out: list[d.Decision]) -> None:
-        self._on_hung_up(e.CallerHungUp(event.call_id), now, out)
+        self._on_hung_up(event, now, out)
 
     def _on_transferred(self, event: e.CallTransferred, now: float, out: list[d.Decision]) -> None:
         call = self.calls.get(event.call_id)

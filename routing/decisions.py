@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from routing.messages import BusMessage
+from routing.values import fast_init
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OfferCall:
     """Reserve ``agent_id`` (atomically, in the state store) and ring their phone with the caller."""
@@ -21,6 +23,7 @@ class OfferCall:
     caller_name: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CancelOffer:
     """Stop ringing the agent (caller gone, ring timeout, agent paused or logged out)."""
@@ -29,6 +32,7 @@ class CancelOffer:
     agent_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ReleaseAgent:
     """The agent's reservation in the state store ends (the call is over or the offer failed)."""
@@ -37,6 +41,7 @@ class ReleaseAgent:
     call_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Announce:
     call_id: str
@@ -44,6 +49,7 @@ class Announce:
     estimated_wait: float | None  # seconds; None when no agent serves the queue
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Overflow:
     """The call leaves ``queue`` for ``target`` (another queue of ours) after its maximum wait."""
@@ -53,12 +59,14 @@ class Overflow:
     target: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OfferCallback:
     call_id: str
     queue: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SendToVoicemail:
     call_id: str
@@ -66,6 +74,7 @@ class SendToVoicemail:
     mailbox: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PauseAgent:
     """The agent is now paused (``missed`` after a ring-no-answer): tell their console and phone."""
@@ -74,6 +83,7 @@ class PauseAgent:
     reason: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RecordJourney:
     """One step of a call's journey, for the journey-store port."""
@@ -87,6 +97,7 @@ class RecordJourney:
     customer_id: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Refused:
     """The input was not applied (``error_id``: no-such-queue, no-such-agent, agent-logged-out, ...).
@@ -99,6 +110,7 @@ class Refused:
     subject: str = ""  # the call or agent it was about
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Publish:
     message: BusMessage

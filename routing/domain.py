@@ -199,6 +199,7 @@ class Agent:
     calls_today: int = 0
     talk_today: float = 0.0
     last_offer: dict[str, float] = field(default_factory=dict)  # queue → time of the last offer
+    indexed: bool = False  # in the core's offerable set of each queue they serve
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +247,7 @@ class Call:
     sticky_until: float = 0.0
     visited: tuple[str, ...] = ()
     order: tuple[int, float, float, int, str] = (0, 0.0, 0.0, 0, "")
+    call_id: str = field(init=False)  # ``attrs.call_id``, read on every decision: a slot, not a property
 
-    @property
-    def call_id(self) -> str:
-        return self.attrs.call_id
+    def __post_init__(self) -> None:
+        self.call_id = self.attrs.call_id

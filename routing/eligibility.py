@@ -3,7 +3,7 @@ escalation steps the call has reached."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from routing.domain import AgentProfile, Call, QueueConfig, SkillLevel
 
@@ -14,6 +14,15 @@ class Requirements:
     alternatives: tuple[SkillLevel, ...]  # ... unless the agent has any one of these
     language: str | None
     teams: frozenset[str]  # empty: any team
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # the waiting calls are grouped by their requirements (a dict key at every queue move):
+        # hashed once, not through each SkillLevel's generated __hash__ every time
+        object.__setattr__(self, "_hash", hash((self.skills, self.alternatives, self.language, self.teams)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def met_by(self, agent: AgentProfile) -> bool:
         if self.language is not None and self.language not in agent.languages:

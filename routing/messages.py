@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from routing.values import fast_init
+
 
 @dataclass(frozen=True, slots=True)
 class _Message:
@@ -24,6 +26,7 @@ class _Message:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentStateChanged(_Message):
     type: ClassVar[str] = "agent_state_changed"
@@ -35,6 +38,7 @@ class AgentStateChanged(_Message):
     call_id: str | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallQueued(_Message):
     type: ClassVar[str] = "call_queued"
@@ -48,6 +52,7 @@ class CallQueued(_Message):
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallOffered(_Message):
     type: ClassVar[str] = "call_offered"
@@ -65,6 +70,7 @@ class CallOffered(_Message):
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OfferMissed(_Message):
     type: ClassVar[str] = "offer_missed"
@@ -75,6 +81,7 @@ class OfferMissed(_Message):
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallAnswered(_Message):
     type: ClassVar[str] = "call_answered"
@@ -85,6 +92,7 @@ class CallAnswered(_Message):
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallAbandoned(_Message):
     type: ClassVar[str] = "call_abandoned"
@@ -95,6 +103,7 @@ class CallAbandoned(_Message):
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallOverflowed(_Message):
     type: ClassVar[str] = "call_overflowed"
@@ -106,6 +115,7 @@ class CallOverflowed(_Message):
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentCounts:
     logged_out: int = 0
@@ -117,6 +127,7 @@ class AgentCounts:
     paused: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class QueueStatistics:
     queue: str  # "" for the total
@@ -134,6 +145,7 @@ class QueueStatistics:
     agents: AgentCounts
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class QueueSnapshot(_Message):
     type: ClassVar[str] = "queue_snapshot"
@@ -142,6 +154,7 @@ class QueueSnapshot(_Message):
     waiting_calls: tuple[WaitingCall, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class WaitingCall:
     call_id: str
@@ -154,6 +167,7 @@ class WaitingCall:
     status: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentSnapshot(_Message):
     type: ClassVar[str] = "agent_snapshot"
@@ -172,6 +186,7 @@ class AgentSnapshot(_Message):
     at: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Statistics(_Message):
     type: ClassVar[str] = "statistics"
