@@ -21,6 +21,7 @@ from agent_console.auth import users_api
 from agent_console.auth.deps import get_current_user, optional_user
 from agent_console.auth.ratelimit import InMemoryLoginLimiter
 from agent_console.auth.redis_ratelimit import build_redis_limiter
+from agent_console.auth.user_cache import UserCache
 from agent_console.auth.websocket import OpenSockets
 from agent_console.errors import install_error_handlers
 from agent_console.forwarded import ForwardedForMiddleware
@@ -77,6 +78,7 @@ def create_app(
     install_api_docs(app)
     app.state.platform = platform  # read back only by agent_console.deps.platform_of
     app.state.open_sockets = OpenSockets()  # read back by agent_console.auth.websocket.open_sockets
+    app.state.user_cache = UserCache(settings.api.auth_cache_seconds)  # read back by user_cache_of
 
     install_error_handlers(app)
     admission = RequestAdmission.from_settings(settings.api)

@@ -106,6 +106,9 @@ class ApiSettings(BaseModel):
     # none, the peer address is the client.
     trusted_proxies: list[str] = Field(default_factory=list)
     websocket_recheck_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # How long a token's user (active, role, revocation) is trusted without reading it again; a
+    # change made in this process is seen at once, one made by another process within this; 0: off.
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -6,6 +6,7 @@ admits that role and every role above it (agent < supervisor < admin).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -14,9 +15,11 @@ from fastapi import Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from agent_console.auth.tokens import TokenClaims, TokenError, decode_token, to_millis
+from agent_console.auth.user_cache import KnownUser, user_cache_of
 from agent_console.deps import platform_of
 from tickets.actors import Actor
 from tickets.db import unit_of_work
@@ -58,39 +61,36 @@ class AuthError(HTTPException):
         self.error_id = error_id
 
 
+def _claims(conn: HTTPConnection, token: str) -> TokenClaims:
+    try:
+        return decode_token(token, secret=platform_of(conn).settings.api.secret_key)
+    except TokenError as exc:
+        error_id = "token-expired" if str(exc) == "token expired" else "invalid-token"
+        raise AuthError(str(exc), error_id) from exc
+
+
 def user_for_token(conn: HTTPConnection, token: str, session: Session | None = None) -> AuthUser:
     """The active user a token names, read fresh from the database (role and active state are current).
 
     ``session`` is the request's own (one session per request); without it (a websocket) a short
     read-only one is opened.
     """
-    platform = platform_of(conn)
-    try:
-        claims = decode_token(token, secret=platform.settings.api.secret_key)
-    except TokenError as exc:
-        error_id = "token-expired" if str(exc) == "token expired" else "invalid-token"
-        raise AuthError(str(exc), error_id) from exc
+    claims = _claims(conn, token)
     if session is None:
-        with unit_of_work(platform.sessions, read_only=True) as own:
-            return _user_of(own, claims)
-    return _user_of(session, claims)
+        with unit_of_work(platform_of(conn).sessions, read_only=True) as own:
+            return _checked(_read_user(own, claims.username), claims)
+    return _checked(_read_user(session, claims.username), claims)
 
 
 USER_BY_NAME = select(User).where(User.username == bindparam("username"))
-"""The token's user (built once: every authenticated request runs it)."""
+"""The token's user (built once: every authenticated request that misses the cache runs it)."""
 
 
-def _user_of(session: Session, claims: TokenClaims) -> AuthUser:
-    user = session.scalar(USER_BY_NAME, {"username": claims.username})
-    if user is None or not user.active:
-        raise AuthError("the user of this token is unknown or inactive", "invalid-token")
-    revoked = tokens_revoked_at(user)
-    if revoked is not None and claims.issued_at < to_millis(revoked):
-        raise AuthError(
-            "this token was issued before the user's password, role or active state changed",
-            "invalid-token",
-        )
-    return AuthUser(
+def _read_user(session: Session, username: str) -> KnownUser | None:
+    user = session.scalar(USER_BY_NAME, {"username": username})
+    if user is None:
+        return None
+    auth_user = AuthUser(
         id=user.id,
         username=user.username,
         role=user.role,
@@ -98,16 +98,42 @@ def _user_of(session: Session, claims: TokenClaims) -> AuthUser:
         extension=user.extension,
         language=user.language,
     )
+    return KnownUser(active=user.active, revoked_at=tokens_revoked_at(user), user=auth_user)
 
 
-def get_current_user(
+def _checked(known: KnownUser | None, claims: TokenClaims) -> AuthUser:
+    if known is None or not known.active:
+        raise AuthError("the user of this token is unknown or inactive", "invalid-token")
+    if known.revoked_at is not None and claims.issued_at < to_millis(known.revoked_at):
+        raise AuthError(
+            "this token was issued before the user's password, role or active state changed",
+            "invalid-token",
+        )
+    return known.user
+
+
+async def _authenticate(conn: HTTPConnection, session: Session, token: str) -> AuthUser:
+    """The token's user, from the app's :class:`UserCache` or else read with the request's session
+    (in the thread pool); recorded as the tickets routers' actor."""
+    claims = _claims(conn, token)
+    cache = user_cache_of(conn)
+    known = cache.get(claims.username)
+    if known is None:
+        read_at = time.monotonic()
+        known = await run_in_threadpool(_read_user, session, claims.username)
+        if known is not None:
+            cache.put(claims.username, known, read_at=read_at)
+    user = _checked(known, claims)
+    authenticated(conn, user.actor)  # the tickets routers' ActorDep
+    return user
+
+
+async def get_current_user(
     conn: HTTPConnection, session: SessionDep, token: Annotated[str | None, Depends(bearer_scheme)]
 ) -> AuthUser:
     if not token:
         raise AuthError("not authenticated: send 'Authorization: Bearer <token>'")
-    user = user_for_token(conn, token, session)
-    authenticated(conn, user.actor)  # the tickets routers' ActorDep
-    return user
+    return await _authenticate(conn, session, token)
 
 
 CurrentUser = Annotated[AuthUser, Depends(get_current_user)]
@@ -133,15 +159,13 @@ SupervisorUser = Annotated[AuthUser, Depends(require_role("supervisor"))]
 AdminUser = Annotated[AuthUser, Depends(require_role("admin"))]
 
 
-def optional_user(
+async def optional_user(
     conn: HTTPConnection, session: SessionDep, token: Annotated[str | None, Depends(bearer_scheme)]
 ) -> AuthUser | None:
     """The token's user, or ``None`` when no token is sent (a bad token is still 401)."""
     if not token:
         return None
-    user = user_for_token(conn, token, session)
-    authenticated(conn, user.actor)
-    return user
+    return await _authenticate(conn, session, token)
 
 
 OptionalUser = Annotated[AuthUser | None, Depends(optional_user)]
