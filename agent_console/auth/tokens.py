@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -58,8 +59,32 @@ def _from_numeric_date(value: object) -> datetime:
     return datetime.fromtimestamp(millis // 1000, UTC) + timedelta(milliseconds=millis % 1000)
 
 
+VERIFIED_TOKENS = 8192
+"""How many verified tokens are remembered (an agent sends the same token with every request, and
+checking its signature and claims again is a fair share of a small request's time)."""
+_verified: dict[tuple[str, str], TokenClaims] = {}
+_verified_lock = threading.Lock()  # websockets verify in the thread pool
+
+
 def decode_token(token: str, *, secret: str) -> TokenClaims:
-    """The claims of a valid token; raises ``TokenError`` (never echoing the token) otherwise."""
+    """The claims of a valid token; raises ``TokenError`` (never echoing the token) otherwise.
+
+    A token verified before under the same secret is not verified again; its expiry still is.
+    """
+    key = (secret, token)
+    claims = _verified.get(key)
+    if claims is None:
+        claims = _verify(token, secret)
+        with _verified_lock:
+            if len(_verified) >= VERIFIED_TOKENS:
+                _verified.pop(next(iter(_verified)), None)  # the oldest
+            _verified[key] = claims
+    if claims.expires_at <= datetime.now(UTC):
+        raise TokenError("token expired")
+    return claims
+
+
+def _verify(token: str, secret: str) -> TokenClaims:
     try:
         payload = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}

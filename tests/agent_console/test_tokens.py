@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -64,3 +65,20 @@ def test_issued_at_keeps_milliseconds() -> None:
     assert decode_token(token, secret=SECRET).issued_at == datetime(
         2026, 11, 22, 10, 0, 0, 123_000, tzinfo=UTC
     )
+
+
+def test_a_token_verified_before_is_still_refused_once_it_expires() -> None:
+    issued = datetime.now(UTC) - timedelta(seconds=59)
+    token, _ = issue_token(username="wang", role="agent", secret=SECRET, ttl=timedelta(seconds=60),
+                           now=issued)
+    assert decode_token(token, secret=SECRET).username == "wang"  # verified and remembered
+    time.sleep(max(0.0, (issued + timedelta(seconds=60) - datetime.now(UTC)).total_seconds()) + 1.1)
+    with pytest.raises(TokenError, match="expired"):
+        decode_token(token, secret=SECRET)
+
+
+def test_a_token_verified_under_one_secret_is_not_trusted_under_another() -> None:
+    token, _ = issue_token(username="wang", role="agent", secret=SECRET, ttl=timedelta(minutes=5))
+    assert decode_token(token, secret=SECRET).username == "wang"
+    with pytest.raises(TokenError):
+        decode_token(token, secret="another-secret-that-is-long-enough-for-hs256")
