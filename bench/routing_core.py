@@ -48,7 +48,7 @@ from routing.domain import (
     StrategyName,
 )
 from routing.engine import Engine
-from routing.events import CallEnded, CallEntered, Input, LogIn, OfferAnswered
+from routing.events import CallEnded, CallEntered, Input, LogIn, OfferAnswered, Tick
 
 T0 = 1_800_000_000.0
 STRATEGIES = [
@@ -122,8 +122,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def settle_gc(freeze: bool) -> None:
-    """As the service does after loading its state: the long-lived objects leave the collector's
-    generations, so a full collection no longer walks thousands of calls and agents."""
+    """``freeze``: as ``RoutingService.start`` does after loading the configuration and the agents
+    (before any call): the long-lived objects leave the collector's generations, so a full
+    collection does not walk them. Else nothing is frozen."""
     gc.collect()
     if freeze:
         gc.freeze()
@@ -131,35 +132,78 @@ def settle_gc(freeze: bool) -> None:
         gc.unfreeze()
 
 
+class Timings:
+    """Latency per handled input (µs), by input type, and the collector's runs while measuring."""
+
+    def __init__(self) -> None:
+        self.by_kind: dict[str, list[float]] = {}
+        self.collections = [0, 0, 0]
+        self._cpu_started = 0
+
+    def add(self, kind: str, start_ns: int) -> None:
+        self.by_kind.setdefault(kind, []).append((time.perf_counter_ns() - start_ns) / 1000)
+
+    def __enter__(self) -> Timings:
+        gc.callbacks.append(self._on_gc)
+        self._cpu_started = time.thread_time_ns()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cpu_started = time.thread_time_ns() - self._cpu_started  # the measured loop's CPU time
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.collections[info["generation"]] += 1
+
+    def summary(self, key: str) -> dict[str, Any]:
+        values = [v for vs in self.by_kind.values() for v in vs]
+        by_kind = {kind: round(percentile(vs, 0.99), 2) for kind, vs in sorted(self.by_kind.items())}
+        cpu = self._cpu_started / 1000 / max(1, len(values))  # including the bench's own loop
+        return {f"{key}p50_us": round(percentile(values, 0.5), 2),
+                f"{key}p99_us": round(percentile(values, 0.99), 2), f"{key}samples": len(values),
+                f"{key}ticks": len(self.by_kind.get("Tick", [])), f"{key}p99_by_input_us": by_kind,
+                f"{key}cpu_us_per_input": round(cpu, 2), f"{key}gc_collections": list(self.collections)}
+
+
 def run_core(config: RoutingConfig, served: list[str], waiting: int, samples: int, seed: int,
-             freeze_gc: bool = True) -> dict[str, Any]:
+             freeze_gc: bool = True, key: str = "") -> dict[str, Any]:
     core = RoutingCore(config)
     work = Workload(config, served, seed)
     for profile in config.agents:
         core.handle(LogIn(profile.agent_id), work.now)
+    settle_gc(freeze_gc)  # where the service freezes: after loading, before the calls
 
     def feed(event: Input) -> list[Any]:
         out = core.handle(event, work.now)
         for answer in answers(out):
             core.handle(answer, work.now)
+        core.queue_changes.clear()  # the engine takes them after every step
         return out
 
     while _waiting(core) < waiting:
         feed(work.new_call())
-    settle_gc(freeze_gc)
-    timings: list[float] = []
-    for _ in range(samples // 3):
-        for event in _steady(core, work):
-            start = time.perf_counter_ns()
-            out = core.handle(event, work.now)
-            timings.append((time.perf_counter_ns() - start) / 1000)
-            for answer in answers(out):
+    gc.collect()
+    with Timings() as timings:
+        for _ in range(samples // 3):
+            for event in _steady(core, work):
+                # the timers that fell due since the last event, one Tick at each deadline, as the
+                # service's timer loop submits them
+                while (deadline := core.next_deadline()) is not None and deadline <= work.now:
+                    start = time.perf_counter_ns()
+                    core.handle(Tick(), deadline)
+                    timings.add("Tick", start)
+                    core.queue_changes.clear()
                 start = time.perf_counter_ns()
-                core.handle(answer, work.now)
-                timings.append((time.perf_counter_ns() - start) / 1000)
-                work.connected.append(answer.call_id)
-    return {"p50_us": round(percentile(timings, 0.5), 2), "p99_us": round(percentile(timings, 0.99), 2),
-            "waiting": _waiting(core), "samples": len(timings)}
+                out = core.handle(event, work.now)
+                timings.add(type(event).__name__, start)
+                for answer in answers(out):
+                    start = time.perf_counter_ns()
+                    core.handle(answer, work.now)
+                    timings.add("OfferAnswered", start)
+                    work.connected.append(answer.call_id)
+                core.queue_changes.clear()
+    return {**timings.summary(key), f"{key}waiting": _waiting(core)}
 
 
 def _waiting(core: RoutingCore) -> int:
@@ -185,29 +229,34 @@ async def run_redis(config: RoutingConfig, served: list[str], waiting: int, samp
     store = RedisStore.from_url(url, prefix=prefix)
     engine = Engine(RoutingCore(config), store, instance="bench-1" if global_order else None)
     work = Workload(config, served, seed)
-    key = "redis_global" if global_order else "redis"
+    key = "redis_global_" if global_order else "redis_"
     try:
         await engine.refresh()
         for profile in config.agents:
             await engine.handle(LogIn(profile.agent_id), work.now)
+        settle_gc(True)
         while _waiting(engine.core) < waiting:
             out = await engine.handle(work.new_call(), work.now)
             for answer in answers(out):
                 await engine.handle(answer, work.now)
-        settle_gc(True)
-        timings: list[float] = []
-        for _ in range(samples // 3):
-            for event in _steady(engine.core, work):
-                start = time.perf_counter_ns()
-                out = await engine.handle(event, work.now)
-                timings.append((time.perf_counter_ns() - start) / 1000)
-                for answer in answers(out):
+        gc.collect()
+        with Timings() as timings:
+            for _ in range(samples // 3):
+                for event in _steady(engine.core, work):
+                    while (deadline := engine.core.next_deadline()) is not None and deadline <= work.now:
+                        start = time.perf_counter_ns()
+                        await engine.handle(Tick(), deadline)
+                        timings.add("Tick", start)
                     start = time.perf_counter_ns()
-                    await engine.handle(answer, work.now)
-                    timings.append((time.perf_counter_ns() - start) / 1000)
-                    work.connected.append(answer.call_id)
-        return {f"{key}_p50_us": round(percentile(timings, 0.5), 2),
-                f"{key}_p99_us": round(percentile(timings, 0.99), 2), f"{key}_samples": len(timings)}
+                    out = await engine.handle(event, work.now)
+                    timings.add(type(event).__name__, start)
+                    for answer in answers(out):
+                        start = time.perf_counter_ns()
+                        await engine.handle(answer, work.now)
+                        timings.add("OfferAnswered", start)
+                        work.connected.append(answer.call_id)
+        summary = timings.summary(key)
+        return {k: v for k, v in summary.items() if k != f"{key}ticks"}
     finally:
         keys = [key async for key in store._r.scan_iter(match=f"{prefix}*", count=1000)]
         for i in range(0, len(keys), 1000):
@@ -233,7 +282,8 @@ def main() -> None:
                               "skills": args.skills}
     result.update(run_core(config, served, args.waiting, args.samples, args.seed))
     unfrozen = run_core(config, served, args.waiting, args.samples, args.seed, freeze_gc=False)
-    result.update({"gc_unfrozen_p50_us": unfrozen["p50_us"], "gc_unfrozen_p99_us": unfrozen["p99_us"]})
+    result.update({"gc_unfrozen_p50_us": unfrozen["p50_us"], "gc_unfrozen_p99_us": unfrozen["p99_us"],
+                   "gc_unfrozen_gc_collections": unfrozen["gc_collections"]})
     if args.no_redis:
         result.update({"redis_p50_us": None, "redis_p99_us": None})
     else:

@@ -6,7 +6,8 @@ score (the zero-padded sequence keeps ties in arrival order), ``qm:<queue>`` cal
 ``seq`` the arrival counter, ``qd:<queue>`` call → the entry's descriptor (several instances),
 ``inbox:<owner>`` the (call, agent) handed to an instance, ``alive:<owner>`` its liveness.
 Reservation, release, queue moves and a handover are one Lua script each, so they are atomic
-across instances.
+across instances; ``commit`` runs all of one decision's in one script (``_COMMIT``: one round
+trip, atomic as a whole), ``heads`` reads all the queues asked for in one.
 """
 
 from __future__ import annotations
@@ -17,16 +18,6 @@ from typing import Any
 from redis.asyncio import Redis
 
 from routing.store import HEAD_SCAN, Handover, Heads, owner_prefix
-
-_RESERVE = """
-local a = redis.call('GET', KEYS[1])
-if a and a ~= ARGV[1] then return 0 end
-local c = redis.call('GET', KEYS[2])
-if c and c ~= ARGV[2] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-return 1
-"""
 
 _REFRESH = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -45,82 +36,139 @@ if redis.call('GET', ck) == ARGV[2] then redis.call('DEL', ck) end
 return 1
 """
 
-_ENQUEUE = """
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if old then redis.call('ZREM', KEYS[1], old) end
-local seq = redis.call('INCR', KEYS[3])
-local member = string.format('%016d', seq) .. ':' .. ARGV[1]
-redis.call('ZADD', KEYS[1], ARGV[2], member)
-redis.call('HSET', KEYS[2], ARGV[1], member)
-if ARGV[3] and ARGV[3] ~= '' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
-else redis.call('HDEL', KEYS[4], ARGV[1]) end
-return seq
-"""
-
-_DEQUEUE = """
-redis.call('HDEL', KEYS[3], ARGV[1])
-local old = redis.call('HGET', KEYS[2], ARGV[1])
-if not old then return 0 end
-redis.call('ZREM', KEYS[1], old)
-redis.call('HDEL', KEYS[2], ARGV[1])
-return 1
-"""
-
-# KEYS: q, qm, qd; ARGV: count, scan, the descriptor prefix of the asking owner (its own entries are
-# skipped). Returns {call, score, descriptor, ...}: up to count entries among the first scan.
-_HEADS = """
-local items = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
-local out = {}
-local mine = ARGV[3]
-for i = 1, #items, 2 do
-  local call = string.sub(items[i], 18)
-  local desc = redis.call('HGET', KEYS[3], call) or ''
-  if mine == '' or string.sub(desc, 1, #mine) ~= mine then
-    out[#out + 1] = call
-    out[#out + 1] = items[i + 1]
-    out[#out + 1] = desc
-    if #out >= 3 * tonumber(ARGV[1]) then break end
-  end
-end
-return out
-"""
-
-# KEYS: agent, call, q, qm, qd, inbox, alive; ARGV: call, agent, ttl ms
-_HANDOVER = """
-local member = redis.call('HGET', KEYS[4], ARGV[1])
-if not member then return 0 end
-if redis.call('EXISTS', KEYS[7]) == 0 then
-  redis.call('ZREM', KEYS[3], member)
-  redis.call('HDEL', KEYS[4], ARGV[1])
-  redis.call('HDEL', KEYS[5], ARGV[1])
-  return 0
-end
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-redis.call('RPUSH', KEYS[6], ARGV[1] .. ' ' .. ARGV[2])
-return 1
-"""
-
 _POSITION = """
 local member = redis.call('HGET', KEYS[2], ARGV[1])
 if not member then return -1 end
 return redis.call('ZRANK', KEYS[1], member)
 """
 
+# One decision's store work in one script (one round trip, atomic as a whole): ARGV[1] the prefix of
+# call keys, then operations in order, each an op code and its arguments, with its keys next in KEYS:
+#   E call score descriptor   (q, qm, seq, qd)   enqueue: a member ``<seq>:<call>`` by score, the
+#                                                descriptor kept (or dropped when empty)
+#   D call                    (q, qm, qd)        dequeue
+#   R call agent              (agent)            release the agent if it holds ``call`` ('' = any)
+#   V call agent ttl          (agent, call)      reserve unless either is held by another: 1/0
+#   H call agent ttl          (agent, call, q, qm, qd, inbox, alive)
+#                                                handover: the agent reserved for another instance's
+#                                                queued call and ``call agent`` left in its inbox, if
+#                                                the owner is alive (else its entry goes): 1/0
+# Returns the results of the V and H operations, in order.
+_COMMIT = """
+local prefix = ARGV[1]
+local k, a = 1, 2
+local out = {}
+local n = #ARGV
+while a <= n do
+  local op = ARGV[a]
+  if op == 'E' then
+    local q, qm, sq, qd = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+    local call, score, desc = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+    k = k + 4; a = a + 4
+    local old = redis.call('HGET', qm, call)
+    if old then redis.call('ZREM', q, old) end
+    local member = string.format('%016d', redis.call('INCR', sq)) .. ':' .. call
+    redis.call('ZADD', q, score, member)
+    redis.call('HSET', qm, call, member)
+    if desc ~= '' then redis.call('HSET', qd, call, desc) else redis.call('HDEL', qd, call) end
+  elseif op == 'D' then
+    local q, qm, qd = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+    local call = ARGV[a + 1]
+    k = k + 3; a = a + 2
+    redis.call('HDEL', qd, call)
+    local old = redis.call('HGET', qm, call)
+    if old then
+      redis.call('ZREM', q, old)
+      redis.call('HDEL', qm, call)
+    end
+  elseif op == 'R' then
+    local ak = KEYS[k]
+    local call, agent = ARGV[a + 1], ARGV[a + 2]
+    k = k + 1; a = a + 3
+    local held = redis.call('GET', ak)
+    if held and (call == '' or held == call) then
+      redis.call('DEL', ak)
+      local ck = prefix .. held
+      if redis.call('GET', ck) == agent then redis.call('DEL', ck) end
+    end
+  elseif op == 'V' then
+    local ak, ck = KEYS[k], KEYS[k + 1]
+    local call, agent, ttl = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+    k = k + 2; a = a + 4
+    local held = redis.call('GET', ak)
+    local owner = redis.call('GET', ck)
+    if (held and held ~= call) or (owner and owner ~= agent) then
+      out[#out + 1] = 0
+    else
+      redis.call('SET', ak, call, 'PX', ttl)
+      redis.call('SET', ck, agent, 'PX', ttl)
+      out[#out + 1] = 1
+    end
+  elseif op == 'H' then
+    local ak, ck, q, qm, qd, inbox, alive = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4],
+      KEYS[k + 5], KEYS[k + 6]
+    local call, agent, ttl = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+    k = k + 7; a = a + 4
+    local member = redis.call('HGET', qm, call)
+    if not member then
+      out[#out + 1] = 0
+    elseif redis.call('EXISTS', alive) == 0 then
+      redis.call('ZREM', q, member)
+      redis.call('HDEL', qm, call)
+      redis.call('HDEL', qd, call)
+      out[#out + 1] = 0
+    elseif redis.call('EXISTS', ak) == 1 or redis.call('EXISTS', ck) == 1 then
+      out[#out + 1] = 0
+    else
+      redis.call('SET', ak, call, 'PX', ttl)
+      redis.call('SET', ck, agent, 'PX', ttl)
+      redis.call('RPUSH', inbox, call .. ' ' .. agent)
+      out[#out + 1] = 1
+    end
+  else
+    return redis.error_reply('commit: unknown operation ' .. tostring(op))
+  end
+end
+return out
+"""
+
+# KEYS: (q, qm, qd) per queue; ARGV: count, scan, the asking owner's descriptor prefix. Returns, per
+# queue, {call, score, descriptor, ...}: up to count entries among the first scan.
+_HEADS_MANY = """
+local out = {}
+local count, scan, mine = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+for j = 1, #KEYS, 3 do
+  local items = redis.call('ZRANGE', KEYS[j], 0, scan - 1, 'WITHSCORES')
+  local found = {}
+  for i = 1, #items, 2 do
+    local call = string.sub(items[i], 18)
+    local desc = redis.call('HGET', KEYS[j + 2], call) or ''
+    if mine == '' or string.sub(desc, 1, #mine) ~= mine then
+      found[#found + 1] = call
+      found[#found + 1] = items[i + 1]
+      found[#found + 1] = desc
+      if #found >= 3 * count then break end
+    end
+  end
+  out[#out + 1] = found
+end
+return out
+"""
+
+COMMIT_CHUNK = 256
+"""Operations per commit script: a resync writing thousands of entries runs as several short
+scripts (each atomic), so Redis is never blocked long by one."""
+
 
 class RedisStore:
     def __init__(self, client: Redis, prefix: str = "cc:routing:") -> None:
         self._r = client
         self.prefix = prefix
-        self._reserve = client.register_script(_RESERVE)
         self._refresh = client.register_script(_REFRESH)
         self._release = client.register_script(_RELEASE)
-        self._enqueue = client.register_script(_ENQUEUE)
-        self._dequeue = client.register_script(_DEQUEUE)
         self._position = client.register_script(_POSITION)
-        self._heads = client.register_script(_HEADS)
-        self._handover = client.register_script(_HANDOVER)
+        self._commit = client.register_script(_COMMIT)
+        self._heads_many = client.register_script(_HEADS_MANY)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "cc:routing:") -> RedisStore:
@@ -144,9 +192,7 @@ class RedisStore:
         return [f"{p}q:{queue}", f"{p}qm:{queue}", f"{p}qd:{queue}"]
 
     async def reserve(self, agent_id: str, call_id: str, ttl: float) -> bool:
-        done: Any = await self._reserve(keys=[self._agent(agent_id), self._call(call_id)],
-                                        args=[call_id, agent_id, max(1, int(ttl * 1000))])
-        return bool(done)
+        return (await self.commit([], [], [(agent_id, call_id, ttl)]))[0]
 
     async def refresh(self, agent_id: str, call_id: str, ttl: float) -> bool:
         done: Any = await self._refresh(keys=[self._agent(agent_id), self._call(call_id)],
@@ -163,10 +209,10 @@ class RedisStore:
         return None if value is None else _text(value)
 
     async def enqueue(self, queue: str, call_id: str, score: float, descriptor: str = "") -> None:
-        await self._enqueue(keys=self._queue_keys(queue), args=[call_id, repr(float(score)), descriptor])
+        await self.commit([(queue, call_id, score)], [], [], descriptors={call_id: descriptor})
 
     async def dequeue(self, queue: str, call_id: str) -> None:
-        await self._dequeue(keys=self._dequeue_keys(queue), args=[call_id])
+        await self.commit([(queue, call_id, None)], [], [])
 
     async def position(self, queue: str, call_id: str) -> int | None:
         rank: Any = await self._position(keys=self._queue_keys(queue)[:2], args=[call_id])
@@ -181,14 +227,12 @@ class RedisStore:
         await self.commit(changes, [], [], descriptors=descriptors)
 
     async def heads(self, queues: Sequence[str], count: int, skip_owner: str = "") -> Heads:
+        """One script for all the queues: one round trip."""
         if not queues:
             return {}
-        pipe = self._r.pipeline(transaction=False)
         mine = owner_prefix(skip_owner) if skip_owner else ""
-        for queue in queues:
-            await self._heads(keys=self._dequeue_keys(queue), args=[count, count * HEAD_SCAN, mine],
-                              client=pipe)
-        results: list[Any] = await pipe.execute()
+        keys = [key for queue in queues for key in self._dequeue_keys(queue)]
+        results: Any = await self._heads_many(keys=keys, args=[count, count * HEAD_SCAN, mine])
         out: Heads = {}
         for queue, flat in zip(queues, results, strict=True):
             items = [_text(x) for x in flat]
@@ -214,31 +258,37 @@ class RedisStore:
     async def commit(self, changes: list[tuple[str, str, float | None]], releases: list[tuple[str, str]],
                      reserves: list[tuple[str, str, float]], handovers: Sequence[Handover] = (),
                      descriptors: Mapping[str, str] | None = None) -> list[bool]:
-        """One pipelined round trip; each script in it is atomic on its own."""
+        """One script, one round trip (up to ``COMMIT_CHUNK`` operations; more run as several)."""
         if not (changes or releases or reserves or handovers):
             return []
-        pipe = self._r.pipeline(transaction=False)
+        p = self.prefix
+        ops: list[tuple[list[str], list[str | int]]] = []
         for queue, call_id, score in changes:
             if score is None:
-                await self._dequeue(keys=self._dequeue_keys(queue), args=[call_id], client=pipe)
+                ops.append(([f"{p}q:{queue}", f"{p}qm:{queue}", f"{p}qd:{queue}"], ["D", call_id]))
             else:
                 descriptor = (descriptors or {}).get(call_id, "")
-                await self._enqueue(keys=self._queue_keys(queue),
-                                    args=[call_id, repr(float(score)), descriptor], client=pipe)
+                ops.append(([f"{p}q:{queue}", f"{p}qm:{queue}", f"{p}seq", f"{p}qd:{queue}"],
+                            ["E", call_id, repr(float(score)), descriptor]))
         for agent_id, call_id in releases:
-            await self._release(keys=[self._agent(agent_id)], args=[call_id, agent_id, f"{self.prefix}call:"],
-                                client=pipe)
+            ops.append(([f"{p}agent:{agent_id}"], ["R", call_id, agent_id]))
         for agent_id, call_id, ttl in reserves:
-            await self._reserve(keys=[self._agent(agent_id), self._call(call_id)],
-                                args=[call_id, agent_id, max(1, int(ttl * 1000))], client=pipe)
-        p = self.prefix
+            ops.append(([f"{p}agent:{agent_id}", f"{p}call:{call_id}"],
+                        ["V", call_id, agent_id, max(1, int(ttl * 1000))]))
         for agent_id, queue, call_id, owner, ttl in handovers:
-            keys = [self._agent(agent_id), self._call(call_id), *self._dequeue_keys(queue),
-                    f"{p}inbox:{owner}", f"{p}alive:{owner}"]
-            await self._handover(keys=keys, args=[call_id, agent_id, max(1, int(ttl * 1000))], client=pipe)
-        results: list[Any] = await pipe.execute()
-        wanted = len(reserves) + len(handovers)
-        return [bool(r) for r in results[len(results) - wanted:]] if wanted else []
+            ops.append(([f"{p}agent:{agent_id}", f"{p}call:{call_id}", f"{p}q:{queue}", f"{p}qm:{queue}",
+                         f"{p}qd:{queue}", f"{p}inbox:{owner}", f"{p}alive:{owner}"],
+                        ["H", call_id, agent_id, max(1, int(ttl * 1000))]))
+        granted: list[bool] = []
+        for i in range(0, len(ops), COMMIT_CHUNK):
+            keys: list[str] = []
+            args: list[str | int] = [f"{p}call:"]
+            for op_keys, op_args in ops[i:i + COMMIT_CHUNK]:
+                keys += op_keys
+                args += op_args
+            results: Any = await self._commit(keys=keys, args=args)
+            granted += [bool(r) for r in results]
+        return granted
 
 
 def _text(value: Any) -> str:
