@@ -1,12 +1,16 @@
 """The IVR over FastAGI with the bundled Asterisk 22: simulated callers (Local channels sending
 real DTMF) walk the shipped default flow; the ports are in-memory fakes (tests/ivr/fakes.py),
-the prompts are real espeak-ng/sox files played by Asterisk."""
+the prompts are real espeak-ng/sox files played by Asterisk.
+
+Tests that wait for a timeout, a recording, a played value or a whole walk through the menus run
+the quick copy of the shipped flow (tests/ivr/quick_flow.py: the same nodes, options and
+retries, one-word prompts) with keys 1.5 s apart; the first test walks the shipped flow with its
+own prompts."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
-import re
 import secrets
 import subprocess
 import time
@@ -14,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -25,13 +29,14 @@ from ivr.ports import RouteTarget, TicketInfo
 from ivr.prompts import build_flow_prompts
 from ivr.registry import FlowRegistry
 from ivr.session import Digits, Sound, Text
-from telephony.agi import AgiSession, FastAgiServer, request_fallback
+from telephony.agi import AgiSession, FastAgiServer, StreamResult, request_fallback
 from telephony.ami import AmiClient, Message
 from telephony.pbx.simulate import caller_originate
 from tests.fixtures.pbx import PbxHandle
 
 from .fakes import Clock, FakePorts
 from .polling import wait_until
+from .quick_flow import quick_default_flow
 
 pytestmark = pytest.mark.pbx
 
@@ -53,6 +58,31 @@ async def no_channels_of(pbx: PbxHandle, numbers: set[str], deadline: float = DE
         if time.monotonic() > end:
             raise AssertionError(f"channels left: {left}")
         await asyncio.sleep(0.3)
+
+
+async def hang_up(pbx: PbxHandle, ami: AmiClient, numbers: set[str]) -> None:
+    """Hang up every channel of these callers (once a test has seen what it waits for)."""
+    output = await asyncio.to_thread(pbx.cli, "core show channels concise")
+    for line in output.splitlines():
+        if any(n in line for n in numbers):
+            await ami.send_action("Hangup", {"Channel": line.split("!", 1)[0]})
+
+
+class Heard:
+    """One call's AGI session that notes each file Asterisk played to the caller and how far
+    (STREAM FILE's end offset in samples: 0 when nothing was played)."""
+
+    def __init__(self, session: AgiSession, played: list[tuple[str, int]]) -> None:
+        self._session = session
+        self._played = played
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    async def stream_file(self, name: str, escape_digits: str = "", *, offset: int = 0) -> StreamResult:
+        result = await self._session.stream_file(name, escape_digits, offset=offset)
+        self._played.append((name, result.endpos))
+        return result
 
 
 def recorded_seconds(recording: Path) -> str:
@@ -138,7 +168,8 @@ def queued(ami: AmiClient) -> dict[str, Message]:
     return joined
 
 
-GAP = "wwww"  # 2 s between key presses: each menu is listening by then
+GAP = "wwww"  # 2 s between key presses: each menu of the shipped flow is listening by then
+QUICK = "www"  # 1.5 s in the quick flow (one-word prompts)
 
 
 async def test_digits_reach_the_route_with_the_callers_attributes(
@@ -167,32 +198,20 @@ async def test_digits_reach_the_route_with_the_callers_attributes(
     await no_channels_of(pbx, {number})
 
 
-def with_quick_main_menu(folder: Path) -> Path:
-    """The shipped flow with a short main-menu prompt and a 2 s timeout (its retries and targets
-    unchanged): the test walks it through every retry without a minute of prompts."""
-    text = (flows_dir() / "default.yaml").read_text(encoding="utf-8")
-    start = text.index("\n  main:\n")
-    end = text.index("\n\n", start)
-    prompt = r'(?m)^(    prompt:\n      zh: )".*"\n      en: ".*"'
-    block = re.sub(prompt, r'\1"请选择。"\n      en: "Choose."', text[start:end], count=1)
-    block = block.replace("    timeout: 6\n", "    timeout: 2\n")
-    assert block != text[start:end] and '"请选择。"' in block and "timeout: 2" in block
-    folder.mkdir()
-    (folder / "default.yaml").write_text(text[:start] + block + text[end:], encoding="utf-8")
-    return folder
-
-
 async def test_invalid_input_and_timeouts_follow_the_flow_to_an_agent(
     pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any], tmp_path: Path
 ) -> None:
-    app: Ivr = await ivr(flows=with_quick_main_menu(tmp_path / "flows"))
+    flows = quick_default_flow(tmp_path / "flows", timeouts={"main": 2, "survey_offer": 2})
+    app: Ivr = await ivr(flows=flows)
     joined = queued(ami)
-    number = await call(ami, app, "1" + GAP + "9" + GAP + "7", talk=90)
-    await wait_until(lambda: number in joined, 120)
+    # Mandarin, skip identification, 7 (no such option), then silence through the retries
+    number = await call(ami, app, "1" + QUICK + "9" + QUICK + "7", delay=1.5, talk=60)
+    await wait_until(lambda: number in joined, 90)
     [path] = app.fake.saved
     main = [s.event for s in path.steps if s.node == "main"]
     assert main == ["entered", "invalid", "timeout", "timeout", "option"]
-    assert app.fake.routed[0].skills == ("general",)
+    assert [s.event for s in path.steps if s.node == "survey_offer"] == ["entered", "timeout", "option"]
+    assert app.fake.routed[0].skills == ("general",) and app.fake.routed[0].survey is False
     await ami.send_action("Hangup", {"Channel": joined[number]["Channel"]})
     await no_channels_of(pbx, {number})
 
@@ -213,25 +232,39 @@ async def test_caller_hanging_up_mid_menu_leaves_no_session_task_or_channel(
 
 
 async def test_self_service_speaks_a_tickets_status_without_an_agent(
-    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any], tmp_path: Path
 ) -> None:
     fake = FakePorts(tickets={"REP-000042": TicketInfo("REP-000042", "in_progress", "repair")})
-    app: Ivr = await ivr(fake)
-    number = await call(ami, app, "1" + GAP + "9" + GAP + "4" + GAP + "42#" + GAP * 4 + "2", talk=60)
-    await wait_until(lambda: len(fake.saved) == 1, 90)
+    app: Ivr = await ivr(fake, flows=quick_default_flow(tmp_path / "flows"))
+    played: list[tuple[str, int]] = []
+
+    async def heard(session: AgiSession) -> None:
+        await app.handler(cast(AgiSession, Heard(session, played)))
+
+    app.serve = heard
+    # Mandarin, skip identification, 4 ticket status, 42#; then 2 (end the call) every 1.5 s:
+    # the presses while the status plays are not heard, the first one after it ends the call
+    keys = "1" + QUICK + "9" + QUICK + "4" + QUICK + "42#" + (QUICK + "2") * 10
+    number = await call(ami, app, keys, delay=1.5, talk=30)
+    await wait_until(lambda: len(fake.saved) == 1, 60)
     [path] = fake.saved
     assert "status_told" in path.nodes() and path.self_service
-    assert path.outcome in ("hangup", "caller_hangup") and fake.routed == []
+    assert path.nodes()[-2:] == ["status_after", "goodbye"] and path.outcome == "hangup"
+    assert fake.routed == []
+    status = app.handler.prompts.playback_name("正在处理中", "zh")  # in_progress, in Mandarin
+    assert any(endpos > 0 for name, endpos in played if name == status)
     await no_channels_of(pbx, {number})
 
 
 async def test_after_hours_voicemail_is_a_ticket_with_a_recording_that_plays(
-    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any], tmp_path: Path
 ) -> None:
     fake = FakePorts(clock=Clock(NIGHT))
-    app: Ivr = await ivr(fake)
-    number = await call(ami, app, "1" + GAP + "9" + GAP + "1", talk=14)
-    await wait_until(lambda: len(fake.saved) == 1, 90)
+    app: Ivr = await ivr(fake, flows=quick_default_flow(tmp_path / "flows", record_seconds=5))
+    # Mandarin, skip identification, closed: 1 leave a message; the caller's tone is recorded
+    # until the flow's 5 s limit, then the thanks and the flow hangs up
+    number = await call(ami, app, "1" + QUICK + "9" + QUICK + "1", delay=1.5, talk=30)
+    await wait_until(lambda: len(fake.saved) == 1, 60)
     [voicemail] = fake.voicemails
     assert voicemail.caller == number
     assert float(await asyncio.to_thread(recorded_seconds, Path(voicemail.recording))) > 1.0  # the tone
@@ -240,35 +273,40 @@ async def test_after_hours_voicemail_is_a_ticket_with_a_recording_that_plays(
 
 
 async def test_fifty_simultaneous_callers_in_menus_are_all_served(
-    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any], tmp_path: Path
 ) -> None:
     fake = FakePorts(route_target=RouteTarget(dialplan="sim-hold,s,1"))
-    app: Ivr = await ivr(fake)
+    app: Ivr = await ivr(fake, flows=quick_default_flow(tmp_path / "flows"))
     numbers = set()
-    for _ in range(50):
-        numbers.add(await call(ami, app, "1" + GAP + "9" + GAP + "1" + GAP + "2", talk=25))
-    await wait_until(lambda: len(fake.saved) == 50, 120)
+    for _ in range(50):  # Mandarin, skip identification, inquiry, no survey
+        keys = "1" + QUICK + "9" + QUICK + "1" + QUICK + "2"
+        numbers.add(await call(ami, app, keys, delay=1.5, talk=60))
+    await wait_until(lambda: len(fake.saved) == 50, 90)
     assert {p.caller for p in fake.saved} == numbers
     assert all(p.outcome == "route" for p in fake.saved)
     assert {r.intent for r in fake.routed} == {"inquiry"}
     assert app.server.stats.peak_live > 10
-    await wait_until(lambda: app.server.live_sessions == 0)
-    await no_channels_of(pbx, numbers, 90)
+    await wait_until(lambda: app.server.live_sessions == 0)  # all 50 handed on to [sim-hold]
+    await hang_up(pbx, ami, numbers)
+    await no_channels_of(pbx, numbers)
 
 
 async def test_survey_after_the_agent_hangs_up_stores_the_score(
-    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any], tmp_path: Path
 ) -> None:
     fake = FakePorts(route_target=RouteTarget(queue="fallback"))
-    app: Ivr = await ivr(fake)
+    app: Ivr = await ivr(fake, flows=quick_default_flow(tmp_path / "flows"))
     connected: dict[str, Message] = {}
 
     def on_connect(event: Message) -> None:
         connected[event.get("CallerIDNum", "")] = event
 
     ami.subscribe("AgentConnect", on_connect)
-    # Mandarin, skip identification, inquiry, survey yes; 10 s later the score 4
-    number = await call(ami, app, "1" + GAP + "9" + GAP + "1" + GAP + "1" + "w" * 20 + "4", talk=60)
+    # Mandarin, skip identification, inquiry, survey yes; then the score 4 every 1.5 s: the presses
+    # while the caller waits in the queue and talks to the agent go nowhere, the survey takes the
+    # first one after the agent hung up
+    keys = "1" + QUICK + "9" + QUICK + "1" + QUICK + "1" + (QUICK + "4") * 16
+    number = await call(ami, app, keys, delay=1.5, talk=30)
     await wait_until(lambda: number in connected, 60)
     await ami.send_action("Hangup", {"Channel": connected[number]["DestChannel"]})  # the agent hangs up
     await wait_until(lambda: len(fake.saved) == 2, 60)
@@ -281,12 +319,13 @@ async def test_survey_after_the_agent_hangs_up_stores_the_score(
 
 
 async def test_when_distribution_fails_the_caller_still_reaches_the_fallback_queue(
-    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any]
+    pbx: PbxHandle, ami: AmiClient, ivr: Callable[..., Any], tmp_path: Path
 ) -> None:
     fake = FakePorts(route_fails=True)
-    app: Ivr = await ivr(fake)
+    app: Ivr = await ivr(fake, flows=quick_default_flow(tmp_path / "flows"))
     joined = queued(ami)
-    number = await call(ami, app, "1" + GAP + "9" + GAP + "3" + GAP + "2")  # complaint
+    keys = "1" + QUICK + "9" + QUICK + "3" + QUICK + "2"  # complaint, no survey
+    number = await call(ami, app, keys, delay=1.5)
     await wait_until(lambda: number in joined)
     assert joined[number]["Queue"] == "fallback"
     reason = await ami.send_action(
