@@ -35,14 +35,23 @@ Prints one JSON line: pooled p50/p99 of each side, ``phases_ours_p99_lower`` (ph
 ours is at most panoramisk's); each phase's own p50/p99 go to stderr. The AMI link only
 originates (``Events: off``): no AMI event is parsed in the process while it measures. Round
 trips depend on the machine's load (Asterisk shares it).
+
+The process's garbage collector is set up as ``callcenter serve`` sets it (``callcenter.gc_tuning``:
+what startup built frozen, young collections every 7000 allocations; ``--no-gc-tuning``: Python's
+defaults). What held the loop up while the phases measured is in the JSON too (``Pauses``): the
+collections per generation and the longest, the loop's stalls (a 1 ms sleep woken more than 4 ms
+late; ``loop_stall_cpu_share``: the CPU time the loop's thread got during them, over their length),
+the samples of each side whose round trip overlaps a stall, and each side's p99 without them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import errno
+import gc
 import json
 import logging
 import os
@@ -61,6 +70,7 @@ sys.path.insert(0, str(ROOT))
 
 from panoramisk.fast_agi import Application  # noqa: E402
 
+from callcenter import gc_tuning  # noqa: E402
 from callcenter.commands.ivr import flows_dir, prompt_store  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from ivr.agi_session import RecordingPlace  # noqa: E402
@@ -130,6 +140,66 @@ def percentile(samples: list[float], q: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+class Pauses:
+    """What held the event loop up while the phases measured (``active``).
+
+    The garbage collector's collections (``gc.callbacks``: count per generation, longest) and the
+    loop's stalls: a probe task sleeps 1 ms again and again, and a wake-up more than
+    ``STALL_MS`` late is a stall, noted with the CPU time the loop's thread got meanwhile. A stall
+    with little CPU time is a thread that waited for a core (Asterisk's AGI threads and other
+    processes share the 2 cores), one with as much CPU time as wall time a loop busy with its
+    own work. A sample whose round trip overlaps a stall waited for it."""
+
+    STALL_MS = 4.0
+
+    def __init__(self) -> None:
+        self.active = False
+        self.collections = {0: 0, 1: 0, 2: 0}
+        self.longest_ms = 0.0
+        self._started = 0.0
+        self.stalls: list[tuple[float, float, float]] = []
+        """``(start, end, cpu seconds)`` of each stall (perf_counter)."""
+        gc.callbacks.append(self._on_gc)
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self.active:
+            self.collections[info["generation"]] += 1
+            self.longest_ms = max(self.longest_ms, (time.perf_counter() - self._started) * 1000)
+
+    async def probe(self) -> None:
+        while True:
+            started, cpu = time.perf_counter(), time.thread_time()
+            await asyncio.sleep(0.001)
+            ended = time.perf_counter()
+            if self.active and (ended - started) * 1000 > self.STALL_MS:
+                self.stalls.append((started, ended, time.thread_time() - cpu))
+
+    def overlapping(self, samples: list[float], ends: list[float]) -> list[bool]:
+        """For each sample (ms, ending at ``ends``), whether its round trip overlaps a stall."""
+        stalls = sorted(self.stalls)
+        stall_ends = [end for _, end, _ in stalls]
+        out = []
+        for rtt, end in zip(samples, ends, strict=True):
+            i = bisect.bisect_left(stall_ends, end - rtt / 1000)
+            out.append(i < len(stalls) and stalls[i][0] <= end)
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        wall = sum(end - start for start, end, _ in self.stalls)
+        return {
+            "gc_collections": {str(g): n for g, n in self.collections.items()},
+            "gc_longest_ms": round(self.longest_ms, 2),
+            "loop_stalls": len(self.stalls),
+            "loop_stall_longest_ms": round(max((e - s for s, e, _ in self.stalls), default=0) * 1000, 2),
+            "loop_stall_cpu_share": round(sum(c for *_, c in self.stalls) / wall, 2) if wall else None,
+        }
 
 
 class Gate:
@@ -342,6 +412,8 @@ async def run_mixed(
     args: argparse.Namespace,
     first: str,
     rtts: dict[str, list[float]],
+    ends: dict[str, list[float]],
+    pauses: Pauses,
 ) -> dict[str, Any]:
     """One phase with both servers on the FastAGI port: ``--callers`` sessions each, measured in
     alternating windows (``Turns``); then ours' sessions walk the flow."""
@@ -358,13 +430,15 @@ async def run_mixed(
     peer_done: list[float] = []
 
     async def measure_side(side: str, send: Callable[[str, tuple[str, ...]], Awaitable[Any]]) -> None:
-        samples = rtts[side]
+        samples, sample_ends = rtts[side], ends[side]
 
         async def body() -> None:
             for verb, command_args in COMMANDS:
                 started = time.perf_counter()
                 await send(verb, command_args)
-                samples.append((time.perf_counter() - started) * 1000)
+                ended = time.perf_counter()
+                samples.append((ended - started) * 1000)
+                sample_ends.append(ended)
 
         sessions[side] += 1
         await connected.wait()
@@ -418,12 +492,16 @@ async def run_mixed(
         await originate_all(ami, numbers, FLOW_DTMF, delay=args.dtmf_delay, talk=args.talk)
         await wait_for(lambda: connected.event.is_set(), args.gate_deadline + 30)
         turning = asyncio.create_task(turns.run())
+        pauses.active = True
+        await wait_for(lambda: measured.event.is_set(), args.deadline)
+        pauses.active = False
         await wait_for(
             lambda: len(flow_ends) >= sessions[OURS] and len(peer_done) >= sessions[PEER] and turning.done(),
             args.deadline,
         )
         await wait_for(lambda: server.live_sessions == 0, 60)
     finally:
+        pauses.active = False
         if turning is not None:
             turning.cancel()
         listener.close()
@@ -460,24 +538,38 @@ def phase_line(side: str, rtts: list[float]) -> None:
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     settings = pbx_settings()
+    pauses = Pauses()
+    probe = asyncio.create_task(pauses.probe()) if args.loop_watch else None
     with shared_pbx(settings) as bundled:
         async with AmiClient(settings.ami, events="off") as ami:  # originates only: no events
+            if args.gc_tuning:  # the process's collector as `callcenter serve` sets it up
+                gc_tuning.tune()
             # ours alone first, not measured for round trips: the memory of a live session, and a
             # warm process and Asterisk for the phases that follow
             alone = argparse.Namespace(**{**vars(args), "no_flow": True, "rounds": 1, "pace_ms": 0})
             memory = await run_alone(ami, bundled, settings, alone)
             pooled: dict[str, list[float]] = {OURS: [], PEER: []}
+            pooled_ends: dict[str, list[float]] = {OURS: [], PEER: []}
             phases: list[dict[str, Any]] = []
             p99s: dict[str, list[float]] = {OURS: [], PEER: []}
             for phase in range(args.repeat):
                 rtts: dict[str, list[float]] = {OURS: [], PEER: []}
+                ends: dict[str, list[float]] = {OURS: [], PEER: []}
                 first = OURS if phase % 2 == 0 else PEER  # which side opens the phase's first window
-                phases.append(await run_mixed(ami, bundled, settings, args, first, rtts))
+                phases.append(await run_mixed(ami, bundled, settings, args, first, rtts, ends, pauses))
                 for side in (OURS, PEER):
                     phase_line(side, rtts[side])
                     pooled[side].extend(rtts[side])
+                    pooled_ends[side].extend(ends[side])
                     p99s[side].append(percentile(rtts[side], 0.99))
+    if probe is not None:
+        probe.cancel()
+    pauses.close()
     ours_rtts, peer_rtts = pooled[OURS], pooled[PEER]
+    outside: dict[str, list[float]] = {}
+    for side in (OURS, PEER):
+        stalled = pauses.overlapping(pooled[side], pooled_ends[side])
+        outside[side] = [rtt for rtt, hit in zip(pooled[side], stalled, strict=True) if not hit]
     last = phases[-1]
     return {
         "bench": "ivr",
@@ -495,6 +587,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "panoramisk_rtt_p99_ms": round(percentile(peer_rtts, 0.99), 3),
         "panoramisk_rtt_samples": len(peer_rtts),
         "phases_ours_p99_lower": sum(1 for o, p in zip(p99s[OURS], p99s[PEER], strict=True) if o <= p),
+        "gc_tuned": args.gc_tuning,
+        **pauses.summary(),
+        "agi_rtt_samples_in_stalls": len(ours_rtts) - len(outside[OURS]),
+        "panoramisk_rtt_samples_in_stalls": len(peer_rtts) - len(outside[PEER]),
+        "agi_rtt_p99_ms_outside_stalls": round(percentile(outside[OURS], 0.99), 3),
+        "panoramisk_rtt_p99_ms_outside_stalls": round(percentile(outside[PEER], 0.99), 3),
         "flows_completed": last["flows_completed"],
         "flows_routed": last["flows_routed"],
         "flows_per_s": last["flows_per_s"],
@@ -525,6 +623,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop of both servers"
     )
     parser.add_argument("--deadline", type=float, default=240.0, help="s to wait for every flow")
+    parser.add_argument(
+        "--no-gc-tuning",
+        dest="gc_tuning",
+        action="store_false",
+        help="leave the garbage collector as Python sets it (serve freezes what startup built)",
+    )
+    parser.add_argument(
+        "--no-loop-watch", dest="loop_watch", action="store_false", help="no stall probe on the loop"
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
