@@ -8,9 +8,19 @@ skilled for), Q queues (1–2 required skills, some with escalation steps and we
 strategies), logs everyone in, gives every agent a call and leaves W calls waiting. Then measures
 one ``handle(event, now)`` at a time over a steady mix that keeps W waiting: a call ends (the agent
 is free and is offered the best call of their queues: the expensive decision), the new offer is
-answered, a new call enters (it waits: no agent is free). Latency is per handled event. The Redis
-figures run the same mix through ``routing.engine.Engine`` on ``RedisStore``: each offer is an
-atomic Lua reservation and each queue move a scripted sorted-set update, pipelined per event. The
+answered, a new call enters (it waits: no agent is free). Timers that fall due between two events
+(escalation steps) are handled as the service's timer loop does it: a ``Tick`` at each deadline,
+measured as decisions of their own. Latency is per handled input; ``p99_by_input_us`` splits it by
+input, ``cpu_us_per_input`` is the measured loop's CPU time per input (robust on a loaded
+machine), ``gc_collections`` the collector's runs per generation while measuring.
+
+The collector is set up as in the ``callcenter serve`` process that runs the ACD
+(``callcenter.gc_tuning.tune`` after loading: startup frozen, young collections every 7,000
+allocations); the ``gc_unfrozen_*`` figures are the same run with CPython's defaults (nothing
+frozen, 700).
+
+The Redis figures run the same mix through ``routing.engine.Engine`` on ``RedisStore``: each
+decision's queue moves, releases and reservations are one Lua script, one round trip. The
 ``redis_global_*`` figures are the same with the engine as one of several instances (the global
 queue order: each queued call's entry carries a descriptor, and each offer first reads the heads
 of the agent's queues, one more round trip). Prints one JSON line.
@@ -32,6 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from callcenter import gc_tuning
 from routing.core import RoutingCore
 from routing.decisions import OfferCall
 from routing.domain import (
@@ -51,6 +62,7 @@ from routing.engine import Engine
 from routing.events import CallEnded, CallEntered, Input, LogIn, OfferAnswered, Tick
 
 T0 = 1_800_000_000.0
+DEFAULT_GC_THRESHOLDS = gc.get_threshold()
 STRATEGIES = [
     Strategy(((StrategyName.LONGEST_IDLE, 1.0),)),
     Strategy(((StrategyName.BEST_PROFICIENCY, 1.0),)),
@@ -121,15 +133,17 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-def settle_gc(freeze: bool) -> None:
-    """``freeze``: as ``RoutingService.start`` does after loading the configuration and the agents
-    (before any call): the long-lived objects leave the collector's generations, so a full
-    collection does not walk them. Else nothing is frozen."""
-    gc.collect()
-    if freeze:
-        gc.freeze()
+def settle_gc(as_serve: bool) -> None:
+    """``as_serve``: the collector as the ``callcenter serve`` process that runs the ACD sets it once
+    started (``callcenter.gc_tuning.tune``: what is alive is frozen, young collections every 7,000
+    allocations; ``RoutingService.start`` freezes again), here after loading the configuration
+    and logging the agents in, before any call. Else CPython's defaults: nothing frozen, 700."""
+    if as_serve:
+        gc_tuning.tune()
     else:
+        gc.collect()
         gc.unfreeze()
+        gc.set_threshold(*DEFAULT_GC_THRESHOLDS)
 
 
 class Timings:
@@ -167,12 +181,12 @@ class Timings:
 
 
 def run_core(config: RoutingConfig, served: list[str], waiting: int, samples: int, seed: int,
-             freeze_gc: bool = True, key: str = "") -> dict[str, Any]:
+             gc_as_serve: bool = True, key: str = "") -> dict[str, Any]:
     core = RoutingCore(config)
     work = Workload(config, served, seed)
     for profile in config.agents:
         core.handle(LogIn(profile.agent_id), work.now)
-    settle_gc(freeze_gc)  # where the service freezes: after loading, before the calls
+    settle_gc(gc_as_serve)  # where the service freezes: after loading, before the calls
 
     def feed(event: Input) -> list[Any]:
         out = core.handle(event, work.now)
@@ -281,7 +295,7 @@ def main() -> None:
     result: dict[str, Any] = {"bench": "routing_core", "agents": args.agents, "queues": args.queues,
                               "skills": args.skills}
     result.update(run_core(config, served, args.waiting, args.samples, args.seed))
-    unfrozen = run_core(config, served, args.waiting, args.samples, args.seed, freeze_gc=False)
+    unfrozen = run_core(config, served, args.waiting, args.samples, args.seed, gc_as_serve=False)
     result.update({"gc_unfrozen_p50_us": unfrozen["p50_us"], "gc_unfrozen_p99_us": unfrozen["p99_us"],
                    "gc_unfrozen_gc_collections": unfrozen["gc_collections"]})
     if args.no_redis:

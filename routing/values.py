@@ -1,20 +1,31 @@
-"""Frozen value classes that are cheap to build: the decisions and bus messages of every decision.
+"""Value classes that are cheap to build: the decisions and bus messages of every ACD decision.
 
-``@dataclass(frozen=True, slots=True)`` generates an ``__init__`` that sets each field through
-``object.__setattr__`` looked up again for every field (a global, an attribute and a call each):
-building the dozen decisions and messages of one ACD decision cost more than choosing the agent.
-``fast_init`` replaces that ``__init__`` with one that binds ``object.__setattr__`` once (a local
-default). The class stays a frozen dataclass in every other way: same signature and defaults,
-``dataclasses.fields``/``replace``/``asdict``, equality, hashing, ``FrozenInstanceError`` on
-assignment, and ``__dataclass_params__.frozen`` (the bus codec checks it).
+A frozen dataclass's generated ``__init__`` sets each field through ``object.__setattr__`` (the
+frozen class's own ``__setattr__`` refuses), a generic call per field that also defeats CPython's
+fast slot stores: building the dozen decisions and messages of one ACD decision (wrap-up,
+available, reserved, the offer, the journey steps, ...) cost about as much as choosing the agent.
+
+- ``value``, for the core's decisions (``routing.decisions``): frozen for the type checker (mypy
+  refuses an assignment, ``dataclass_transform(frozen_default=True)``), a plain slotted dataclass
+  at run time (hashable by its fields, ``unsafe_hash``: nothing assigns to one).
+- ``fast_init``, for the bus messages (``routing.messages``), which stay frozen at run time (the bus
+  codec accepts only frozen dataclasses): the generated ``__init__`` is replaced by one that binds
+  ``object.__setattr__`` once. Same signature and defaults, ``dataclasses.fields``/``replace``/
+  ``asdict``, equality, hashing and ``FrozenInstanceError`` as before.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform
 
 T = TypeVar("T")
+
+
+@dataclass_transform(frozen_default=True)
+def value(cls: type[T]) -> type[T]:
+    """A dataclass frozen for the type checker, with fast slot stores at run time."""
+    return dataclasses.dataclass(slots=True, unsafe_hash=True)(cls)
 
 
 def fast_init(cls: type[T]) -> type[T]:
