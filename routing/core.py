@@ -78,8 +78,8 @@ class RoutingCore:
         self._shared_reqs: dict[tuple[object, ...], Requirements] = {}  # calls alike share one
         # per queue, the waiting calls grouped by their current requirements, each group in queue
         # order: an agent looks at the head of each group they qualify for, never at every call
-        self.classes: dict[str, dict[Requirements, list[tuple[int, float, float, int, str]]]] = {}
-        self._class_of: dict[str, Requirements] = {}
+        self.classes: dict[str, dict[Requirements, _Group]] = {}
+        self._class_of: dict[str, _Group] = {}
         self._sticky_for: dict[str, set[str]] = {}  # agent → calls held for them
         self._timers: list[tuple[float, int, int, str, object]] = []
         self._seq = 0
@@ -233,6 +233,9 @@ class RoutingCore:
         unknown = [ms.queue for ms in profile.queues if ms.queue not in self.queues]
         if unknown:
             raise RoutingError("no-such-queue", f"agent {profile.agent_id!r}: unknown queue {unknown[0]!r}")
+        for groups in self.classes.values():  # what the agent meets is learnt again
+            for group in groups.values():
+                group.meets.pop(profile.agent_id, None)
         agent = self.agents.get(profile.agent_id)
         if agent is None:
             agent = self.agents[profile.agent_id] = Agent(profile)
@@ -288,21 +291,25 @@ class RoutingCore:
 
     def _file(self, call: Call) -> None:
         reqs = self.requirements_of(call)
-        insort(self.classes[call.queue].setdefault(reqs, []), call.order)
-        self._class_of[call.call_id] = reqs
+        groups = self.classes[call.queue]
+        group = groups.get(reqs)
+        if group is None:
+            group = groups[reqs] = _Group(call.queue, reqs)
+        insort(group.entries, call.order)
+        self._class_of[call.call_id] = group
 
     def _unfile(self, call: Call) -> None:
-        reqs = self._class_of.pop(call.call_id, None)
-        if reqs is None:
-            return
-        group = self.classes[call.queue].get(reqs)
+        group = self._class_of.pop(call.call_id, None)
         if group is None:
             return
-        i = bisect_left(group, call.order)
-        if i < len(group) and group[i] == call.order:
-            del group[i]
-        if not group:
-            del self.classes[call.queue][reqs]
+        entries = group.entries
+        i = bisect_left(entries, call.order)
+        if i < len(entries) and entries[i] == call.order:
+            del entries[i]
+        if not entries:
+            groups = self.classes[group.queue]
+            if groups.get(group.reqs) is group:
+                del groups[group.reqs]
 
     def _timer(self, at: float, kind: int, key: str, token: object) -> None:
         self._seq += 1
@@ -355,10 +362,10 @@ class RoutingCore:
             if not groups:
                 continue
             queue = self.queues[name]
-            for reqs, group in groups.items():
-                if not reqs.met_by(profile):
+            for group in groups.values():
+                if not group.met_by(profile):
                     continue
-                for entry in group:  # the group's first call this agent may take
+                for entry in group.entries:  # the group's first call this agent may take
                     call = calls[entry[4]]
                     if agent_id in call.tried:
                         continue
@@ -393,7 +400,9 @@ class RoutingCore:
             return agent if self.eligible(agent, call) else None
         reqs = self.requirements_of(call)
         agents = self.agents
-        candidates = [agents[a] for a in pool if a not in call.tried and reqs.met_by(agents[a].profile)]
+        group = self._class_of.get(call.call_id)
+        meets = group.met_by if group is not None else reqs.met_by
+        candidates = [agents[a] for a in pool if a not in call.tried and meets(agents[a].profile)]
         if not candidates:
             return None
         tiers = self.members[call.queue]
@@ -875,6 +884,25 @@ class RoutingCore:
 
     def _on_tick(self, event: e.Tick, now: float, out: list[d.Decision]) -> None:
         return
+
+
+class _Group:
+    """The waiting calls of one queue that have the same current requirements, in queue order, and
+    which agents meet those requirements (learnt on first look; forgotten when an agent changes)."""
+
+    __slots__ = ("entries", "meets", "queue", "reqs")
+
+    def __init__(self, queue: str, reqs: Requirements) -> None:
+        self.queue = queue
+        self.reqs = reqs
+        self.entries: list[tuple[int, float, float, int, str]] = []
+        self.meets: dict[str, bool] = {}
+
+    def met_by(self, profile: AgentProfile) -> bool:
+        ok = self.meets.get(profile.agent_id)
+        if ok is None:
+            ok = self.meets[profile.agent_id] = self.reqs.met_by(profile)
+        return ok
 
 
 def _subject(event: e.Input) -> str:
