@@ -56,6 +56,8 @@ from routing.ports import (
 log = logging.getLogger(__name__)
 
 Publisher = Callable[[object], None]
+_CHANNEL_POLL = 0.02
+"""How often ``caller_channel`` looks again while it waits for the tracker (s)."""
 
 
 class RoutingService:
@@ -73,6 +75,7 @@ class RoutingService:
         snapshot_interval: float = 1.0,
         heartbeat_ttl: float = 6.0,
         journey_buffer: int = 10_000,
+        channel_wait: float = 2.0,
     ) -> None:
         self.engine = engine
         self.core = engine.core
@@ -86,6 +89,7 @@ class RoutingService:
         self._clock = clock
         self._snapshot_interval = snapshot_interval
         self._heartbeat_ttl = heartbeat_ttl
+        self._channel_wait = channel_wait
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._journal: asyncio.Queue[d.RecordJourney | None] = asyncio.Queue(journey_buffer)  # None: stop
@@ -152,6 +156,29 @@ class RoutingService:
                 if last is not None:
                     attrs = replace(attrs, last_agent=last.agent_id, last_agent_at=last.at)
         return await self.submit(CallEntered(attrs))
+
+    async def caller_channel(self, call_id: str, lookup: Callable[[str], str | None], *,
+                             wait: float | None = None) -> str | None:
+        """The caller's channel by ``lookup`` (the call tracker's), waiting up to ``wait`` seconds
+        (``channel_wait``, default 2 s) for one it has not seen yet; None after that.
+
+        A route request (the IVR's route step, the inbound dialplan) can arrive before the tracker
+        has handled the new caller's channel events (under load, or its resync still running):
+        answering at once would fail a caller the ACD can serve open to the plain fallback queue.
+        The wait is bounded, so a caller whose channel never appears still fails open."""
+        channel = lookup(call_id)
+        if channel:
+            return channel
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self._channel_wait if wait is None else wait)
+        while loop.time() < deadline:
+            await asyncio.sleep(min(_CHANNEL_POLL, max(0.0, deadline - loop.time())))
+            channel = lookup(call_id)
+            if channel:
+                return channel
+        log.info("routing: call %s: no caller channel seen within %.1f s", call_id,
+                 self._channel_wait if wait is None else wait)
+        return None
 
     async def consume(self, source: EventSource) -> None:
         """Feed every event of ``source`` (until it ends); a failing event is logged and skipped."""

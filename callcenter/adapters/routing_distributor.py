@@ -45,7 +45,7 @@ class AcdDistributor:
     async def route(self, request: RouteRequest) -> RouteTarget | None:
         if not self._running():
             raise RuntimeError("the ACD is not running")
-        channel = self._caller_channel(request.call_id)
+        channel = await self._service.caller_channel(request.call_id, self._caller_channel)  # waits up to 2 s
         if not channel:
             log.warning("IVR call %s: its caller channel is not tracked; fallback", request.call_id)
             return None
