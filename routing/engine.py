@@ -257,9 +257,10 @@ class Engine:
             return
         if self.instance is not None:
             await self.store.alive(self.instance, self.alive_ttl)
-        for agent in self.core.agents.values():
-            if agent.state in HELD_STATES and agent.call_id:
-                await self.store.refresh(agent.profile.agent_id, agent.call_id, self.reservation_ttl)
+        held = [(agent.profile.agent_id, agent.call_id) for agent in self.core.agents.values()
+                if agent.state in HELD_STATES and agent.call_id]
+        if held:  # one round trip for all (one per agent kept the event loop busy between decisions)
+            await self.store.refresh_many(held, self.reservation_ttl)
 
     async def _global_position(self, announce: d.Announce) -> d.Announce:
         call = self.core.calls.get(announce.call_id)

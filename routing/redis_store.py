@@ -26,6 +26,22 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 return 1
 """
 
+# KEYS: (agent, call) per reservation; ARGV: ttl ms, then (call, agent) per reservation
+_REFRESH_MANY = """
+local out = {}
+for i = 1, #KEYS, 2 do
+  local call, agent = ARGV[i + 1], ARGV[i + 2]
+  if redis.call('GET', KEYS[i]) == call then
+    redis.call('PEXPIRE', KEYS[i], ARGV[1])
+    redis.call('SET', KEYS[i + 1], agent, 'PX', ARGV[1])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+"""
+
 _RELEASE = """
 local a = redis.call('GET', KEYS[1])
 if not a then return 0 end
@@ -165,6 +181,7 @@ class RedisStore:
         self._r = client
         self.prefix = prefix
         self._refresh = client.register_script(_REFRESH)
+        self._refresh_many = client.register_script(_REFRESH_MANY)
         self._release = client.register_script(_RELEASE)
         self._position = client.register_script(_POSITION)
         self._commit = client.register_script(_COMMIT)
@@ -198,6 +215,18 @@ class RedisStore:
         done: Any = await self._refresh(keys=[self._agent(agent_id), self._call(call_id)],
                                         args=[call_id, agent_id, max(1, int(ttl * 1000))])
         return bool(done)
+
+    async def refresh_many(self, held: Sequence[tuple[str, str]], ttl: float) -> list[bool]:
+        refreshed: list[bool] = []
+        for i in range(0, len(held), COMMIT_CHUNK):
+            chunk = held[i:i + COMMIT_CHUNK]
+            keys = [k for agent_id, call_id in chunk for k in (self._agent(agent_id), self._call(call_id))]
+            args: list[str | int] = [max(1, int(ttl * 1000))]
+            for agent_id, call_id in chunk:
+                args += [call_id, agent_id]
+            results: Any = await self._refresh_many(keys=keys, args=args)
+            refreshed += [bool(r) for r in results]
+        return refreshed
 
     async def release(self, agent_id: str, call_id: str = "") -> bool:
         done: Any = await self._release(keys=[self._agent(agent_id)],

@@ -46,6 +46,10 @@ class StateStore(Protocol):
 
     async def refresh(self, agent_id: str, call_id: str, ttl: float) -> bool: ...
 
+    async def refresh_many(self, held: Sequence[tuple[str, str]], ttl: float) -> list[bool]:
+        """``refresh`` for each (agent, call), in one round trip."""
+        ...
+
     async def release(self, agent_id: str, call_id: str = "") -> bool:
         """Free the agent if held for ``call_id`` ("" = whatever they hold)."""
         ...
@@ -127,6 +131,9 @@ class MemoryStore:
         if self._live(self._agents, agent_id) != call_id:
             return False
         return await self.reserve(agent_id, call_id, ttl)
+
+    async def refresh_many(self, held: Sequence[tuple[str, str]], ttl: float) -> list[bool]:
+        return [await self.refresh(agent_id, call_id, ttl) for agent_id, call_id in held]
 
     async def release(self, agent_id: str, call_id: str = "") -> bool:
         held = self._live(self._agents, agent_id)

@@ -46,6 +46,16 @@ async def test_refresh_extends_only_the_holders_reservation(store: StateStore) -
     assert not await store.refresh("a9", "c1", ttl=60)
 
 
+async def test_refresh_many_extends_each_holders_reservation_in_one_call(store: StateStore) -> None:
+    await store.reserve("a1", "c1", ttl=1)
+    await store.reserve("a2", "c2", ttl=1)
+    assert await store.refresh_many([("a1", "c1"), ("a2", "other"), ("a9", "c9"), ("a2", "c2")], ttl=60) == [
+        True, False, False, True]
+    await asyncio.sleep(1.3)  # past the first ttl: both still held, by the refreshed reservations
+    assert (await store.holder("a1"), await store.holder("a2")) == ("c1", "c2")
+    assert await store.refresh_many([], ttl=60) == []
+
+
 async def test_a_reservation_expires_after_its_ttl(store: StateStore) -> None:
     await store.reserve("a1", "c1", ttl=0.05)
     deadline = asyncio.get_running_loop().time() + 3
