@@ -1,5 +1,4 @@
-"""The garbage collector of the ``serve`` process: what startup built is frozen, young
-collections are rarer.
+"""The garbage collector of the ``serve`` process: what startup built is frozen.
 
 A full (generation 2) collection walks every tracked object of the process. Once ``serve`` has
 started that is about 150,000 objects (modules, classes, FastAPI routes, pydantic schemas,
@@ -10,6 +9,10 @@ IVR caller's command in flight waits for it. ``gc.freeze()`` moves every object 
 moment into the permanent generation, which collections skip: afterwards a full collection walks
 only what was made since (the calls, sessions and requests in progress).
 
+The thresholds stay Python's (700, 10, 10): the AGI path leaves almost no tracked object behind
+(18 young collections in 20 s of 157,000 commands from 200 sessions, each under 0.2 ms), and a
+larger young generation only makes each middle collection longer.
+
 ``after_startup(app)`` wraps the ASGI application so that ``tune()`` runs once its lifespan has
 started every part (the flows loaded, the links up), just before the server takes requests.
 """
@@ -19,18 +22,9 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
-
-YOUNG_THRESHOLD = 7_000
-"""Allocations (net of deallocations) between two young collections; CPython's default is 700.
-
-Ten times fewer young collections, each walking about ten times as many objects (still about a
-millisecond), and fewer short-lived objects of the calls in progress promoted to the older
-generations, whose collections are the long ones. Measured in bench/ivr.py: 7 young and 0-1
-middle collections per phase instead of 84 and 7-8, no full one."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -39,24 +33,15 @@ Send = Callable[[Message], Awaitable[None]]
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class GcTuning:
-    frozen: int
-    """Objects in the permanent generation after the freeze."""
-    thresholds: tuple[int, int, int]
-
-
-def tune(young_threshold: int = YOUNG_THRESHOLD) -> GcTuning:
-    """Collect the garbage made so far, freeze what is left, raise the young threshold.
+def tune() -> int:
+    """Collect the garbage made so far and freeze what is left; returns the frozen objects' count.
 
     Call it again after more long-lived state has been built to freeze that too."""
     gc.collect()
     gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(young_threshold, middle, old)
-    tuning = GcTuning(frozen=gc.get_freeze_count(), thresholds=gc.get_threshold())
-    log.info("gc: %d objects of startup frozen, thresholds %s", tuning.frozen, tuning.thresholds)
-    return tuning
+    frozen = gc.get_freeze_count()
+    log.info("gc: %d objects of startup frozen out of the collections", frozen)
+    return frozen
 
 
 def after_startup(app: AsgiApp) -> AsgiApp:
