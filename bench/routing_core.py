@@ -19,7 +19,9 @@ The collector is set up as in the ``callcenter serve`` process that runs the ACD
 allocations); the ``gc_unfrozen_*`` figures are the same run with CPython's defaults (nothing
 frozen, 700).
 
-The Redis figures run the same mix through ``routing.engine.Engine`` on ``RedisStore``: each
+``memory_engine_*``: the same mix through ``routing.engine.Engine`` on the in-process
+``MemoryStore``, as the platform runs the ACD by default (the core plus the engine's reservations).
+The Redis figures run the same mix through the engine on ``RedisStore``: each
 decision's queue moves, releases and reservations are one Lua script, one round trip. The
 ``redis_global_*`` figures are the same with the engine as one of several instances (the global
 queue order: each queued call's entry carries a descriptor, and each offer first reads the heads
@@ -60,6 +62,7 @@ from routing.domain import (
 )
 from routing.engine import Engine
 from routing.events import CallEnded, CallEntered, Input, LogIn, OfferAnswered, Tick
+from routing.store import MemoryStore, StateStore
 
 T0 = 1_800_000_000.0
 DEFAULT_GC_THRESHOLDS = gc.get_threshold()
@@ -235,15 +238,18 @@ def _steady(core: RoutingCore, work: Workload) -> list[Input]:
     return [CallEnded(connected.pop()), work.new_call()]
 
 
-async def run_redis(config: RoutingConfig, served: list[str], waiting: int, samples: int, seed: int,
-                    url: str, global_order: bool = False) -> dict[str, Any]:
+async def run_engine(config: RoutingConfig, served: list[str], waiting: int, samples: int, seed: int,
+                     url: str | None, global_order: bool = False) -> dict[str, Any]:
+    """The engine on the Redis store at ``url``, or (``None``) on the in-process ``MemoryStore`` as the
+    platform runs it by default."""
     from routing.redis_store import RedisStore
 
     prefix = f"cc:bench:routing:{uuid.uuid4().hex[:8]}:"
-    store = RedisStore.from_url(url, prefix=prefix)
+    redis = RedisStore.from_url(url, prefix=prefix) if url is not None else None
+    store: StateStore = redis if redis is not None else MemoryStore()
     engine = Engine(RoutingCore(config), store, instance="bench-1" if global_order else None)
     work = Workload(config, served, seed)
-    key = "redis_global_" if global_order else "redis_"
+    key = ("redis_global_" if global_order else "redis_") if url is not None else "memory_engine_"
     try:
         await engine.refresh()
         for profile in config.agents:
@@ -272,10 +278,11 @@ async def run_redis(config: RoutingConfig, served: list[str], waiting: int, samp
         summary = timings.summary(key)
         return {k: v for k, v in summary.items() if k != f"{key}ticks"}
     finally:
-        keys = [key async for key in store._r.scan_iter(match=f"{prefix}*", count=1000)]
-        for i in range(0, len(keys), 1000):
-            await store._r.delete(*keys[i:i + 1000])
-        await store.close()
+        if redis is not None:
+            keys = [key async for key in redis._r.scan_iter(match=f"{prefix}*", count=1000)]
+            for i in range(0, len(keys), 1000):
+                await redis._r.delete(*keys[i:i + 1000])
+            await redis.close()
 
 
 def main() -> None:
@@ -298,13 +305,15 @@ def main() -> None:
     unfrozen = run_core(config, served, args.waiting, args.samples, args.seed, gc_as_serve=False)
     result.update({"gc_unfrozen_p50_us": unfrozen["p50_us"], "gc_unfrozen_p99_us": unfrozen["p99_us"],
                    "gc_unfrozen_gc_collections": unfrozen["gc_collections"]})
+    engine = asyncio.run(run_engine(config, served, args.waiting, args.samples, args.seed, None))
+    result.update(engine)
     if args.no_redis:
         result.update({"redis_p50_us": None, "redis_p99_us": None})
     else:
-        result.update(asyncio.run(run_redis(config, served, args.waiting, args.redis_samples, args.seed,
-                                            args.redis_url)))
-        result.update(asyncio.run(run_redis(config, served, args.waiting, args.redis_samples, args.seed,
-                                            args.redis_url, global_order=True)))
+        result.update(asyncio.run(run_engine(config, served, args.waiting, args.redis_samples, args.seed,
+                                             args.redis_url)))
+        result.update(asyncio.run(run_engine(config, served, args.waiting, args.redis_samples, args.seed,
+                                             args.redis_url, global_order=True)))
     result.update({"goal_p99_us": 100, "goal_redis_p99_us": 2000, "python": platform.python_version(),
                    "seconds": round(time.perf_counter() - started, 1)})
     print(json.dumps(result))

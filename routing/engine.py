@@ -115,40 +115,61 @@ class Engine:
         while pending:
             decisions = self.core.handle(pending.pop(0), now)
             changes, self.core.queue_changes = self.core.queue_changes, []
-            releases = [(x.agent_id, x.call_id) for x in decisions if isinstance(x, d.ReleaseAgent)]
-            offers = [x for x in decisions if isinstance(x, d.OfferCall)]
-            ttl = self.reservation_ttl
-            ahead: dict[str, tuple[str, str, str]] = {}
-            freed: list[str] = []
+            releases: list[tuple[str, str]] = []
+            offers: list[d.OfferCall] = []
+            announces = False
+            for x in decisions:  # one pass: most are Publish and RecordJourney
+                if isinstance(x, d.OfferCall):
+                    offers.append(x)
+                elif isinstance(x, d.ReleaseAgent):
+                    releases.append((x.agent_id, x.call_id))
+                elif isinstance(x, d.Announce):
+                    announces = True
+            lost: set[tuple[str, str]] = set()
             if self.instance:  # several instances: the global order may hand an agent to another
-                freed = _freed_without_offer(decisions, offers)
-                if offers or freed:
-                    ahead = await self._globally_first(offers, freed, now)
-            local = [x for x in offers if x.agent_id not in ahead]
-            remote = [x for x in offers if x.agent_id in ahead]
-            reserves = [(x.agent_id, x.call_id, max(ttl, x.ring_timeout * 2)) for x in local]
-            handovers: list[Handover] = [(x.agent_id, *ahead[x.agent_id], max(ttl, x.ring_timeout * 2))
-                                         for x in remote]
-            handovers += [(agent_id, *ahead[agent_id], ttl) for agent_id in freed if agent_id in ahead]
-            descriptors = self._descriptors(changes) if self.instance else None
-            granted = await self._commit(changes, releases, reserves, handovers, descriptors)
-            kept = {x.call_id for x, ok in zip(local, granted, strict=False) if ok}
-            handed = {x.call_id for x, ok in zip(remote, granted[len(local):], strict=False) if ok}
-            self.handed_over += sum(granted[len(local):])
-            refused = [x for x in remote if x.call_id not in handed]
-            if refused:  # the other instance's call was taken meanwhile: this instance's offer stands
-                again = await self._commit([], [], [(x.agent_id, x.call_id, max(ttl, x.ring_timeout * 2))
-                                                    for x in refused])
-                kept |= {x.call_id for x, ok in zip(refused, again, strict=False) if ok}
-            lost = {(x.call_id, x.agent_id) for x in offers if x.call_id not in kept}
-            pending.extend(ReservationLost(call_id, agent_id) for call_id, agent_id in lost)
-            for decision in decisions:
-                if lost and _belongs_to_lost_offer(decision, lost):
-                    continue
-                if isinstance(decision, d.Announce):
-                    decision = await self._global_position(decision)
-                out.append(decision)
+                lost = await self._commit_shared(decisions, changes, releases, offers, now)
+            elif changes or releases or offers or not self.store_ok:
+                ttl = self.reservation_ttl
+                reserves = [(x.agent_id, x.call_id, max(ttl, x.ring_timeout * 2)) for x in offers]
+                granted = await self._commit(changes, releases, reserves)
+                kept = {x.call_id for x, ok in zip(offers, granted, strict=False) if ok}
+                lost = {(x.call_id, x.agent_id) for x in offers if x.call_id not in kept}
+            if lost:
+                pending.extend(ReservationLost(call_id, agent_id) for call_id, agent_id in lost)
+                decisions = [x for x in decisions if not _belongs_to_lost_offer(x, lost)]
+            if announces:
+                for decision in decisions:
+                    out.append(await self._global_position(decision) if isinstance(decision, d.Announce)
+                               else decision)
+            else:
+                out.extend(decisions)
         return out
+
+    async def _commit_shared(self, decisions: list[d.Decision], changes: list[tuple[str, str, float | None]],
+                             releases: list[tuple[str, str]], offers: list[d.OfferCall],
+                             now: float) -> set[tuple[str, str]]:
+        """Commit one step of an instance among several; returns the offers lost (call, agent)."""
+        ttl = self.reservation_ttl
+        ahead: dict[str, tuple[str, str, str]] = {}
+        freed = _freed_without_offer(decisions, offers)
+        if offers or freed:
+            ahead = await self._globally_first(offers, freed, now)
+        local = [x for x in offers if x.agent_id not in ahead]
+        remote = [x for x in offers if x.agent_id in ahead]
+        reserves = [(x.agent_id, x.call_id, max(ttl, x.ring_timeout * 2)) for x in local]
+        handovers: list[Handover] = [(x.agent_id, *ahead[x.agent_id], max(ttl, x.ring_timeout * 2))
+                                     for x in remote]
+        handovers += [(agent_id, *ahead[agent_id], ttl) for agent_id in freed if agent_id in ahead]
+        granted = await self._commit(changes, releases, reserves, handovers, self._descriptors(changes))
+        kept = {x.call_id for x, ok in zip(local, granted, strict=False) if ok}
+        handed = {x.call_id for x, ok in zip(remote, granted[len(local):], strict=False) if ok}
+        self.handed_over += sum(granted[len(local):])
+        refused = [x for x in remote if x.call_id not in handed]
+        if refused:  # the other instance's call was taken meanwhile: this instance's offer stands
+            again = await self._commit([], [], [(x.agent_id, x.call_id, max(ttl, x.ring_timeout * 2))
+                                                for x in refused])
+            kept |= {x.call_id for x, ok in zip(refused, again, strict=False) if ok}
+        return {(x.call_id, x.agent_id) for x in offers if x.call_id not in kept}
 
     async def _commit(self, changes: list[tuple[str, str, float | None]], releases: list[tuple[str, str]],
                       reserves: list[tuple[str, str, float]], handovers: Sequence[Handover] = (),
