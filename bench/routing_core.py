@@ -15,9 +15,8 @@ input, ``cpu_us_per_input`` is the measured loop's CPU time per input (robust on
 machine), ``gc_collections`` the collector's runs per generation while measuring.
 
 The collector is set up as in the ``callcenter serve`` process that runs the ACD
-(``callcenter.gc_tuning.tune`` after loading: startup frozen, young collections every 7,000
-allocations); the ``gc_unfrozen_*`` figures are the same run with CPython's defaults (nothing
-frozen, 700).
+(``callcenter.gc_tuning.tune`` after loading: what startup built is frozen); the ``gc_unfrozen_*``
+figures are the same run with nothing frozen.
 
 ``memory_engine_*``: the same mix through ``routing.engine.Engine`` on the in-process
 ``MemoryStore``, as the platform runs the ACD by default (the core plus the engine's reservations).
@@ -65,7 +64,6 @@ from routing.events import CallEnded, CallEntered, Input, LogIn, OfferAnswered, 
 from routing.store import MemoryStore, StateStore
 
 T0 = 1_800_000_000.0
-DEFAULT_GC_THRESHOLDS = gc.get_threshold()
 STRATEGIES = [
     Strategy(((StrategyName.LONGEST_IDLE, 1.0),)),
     Strategy(((StrategyName.BEST_PROFICIENCY, 1.0),)),
@@ -138,15 +136,14 @@ def percentile(values: list[float], p: float) -> float:
 
 def settle_gc(as_serve: bool) -> None:
     """``as_serve``: the collector as the ``callcenter serve`` process that runs the ACD sets it once
-    started (``callcenter.gc_tuning.tune``: what is alive is frozen, young collections every 7,000
-    allocations; ``RoutingService.start`` freezes again), here after loading the configuration
-    and logging the agents in, before any call. Else CPython's defaults: nothing frozen, 700."""
+    started (``callcenter.gc_tuning.tune``: what is alive then is frozen out of the collections;
+    ``RoutingService.start`` freezes again), here after loading the configuration and logging the
+    agents in, before any call. Else nothing frozen. CPython's thresholds either way (as serve)."""
     if as_serve:
         gc_tuning.tune()
     else:
         gc.collect()
         gc.unfreeze()
-        gc.set_threshold(*DEFAULT_GC_THRESHOLDS)
 
 
 class Timings:
