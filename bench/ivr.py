@@ -52,8 +52,11 @@ import bisect
 import contextlib
 import errno
 import gc
+import heapq
+import itertools
 import json
 import logging
+import math
 import os
 import platform
 import random
@@ -339,6 +342,12 @@ class Turns:
     windows. A window closes after ``window`` s or once its side has no sequence left; the next
     opens once every sequence in flight has ended, so the two sides never measure at the same
     moment and a load that comes and goes on the machine falls on both alike.
+
+    The pauses of a side wait in one heap, due on the side's clock, and ``run`` releases each
+    when it is due while the side's window is open: a session wakes once per pause. (Sessions
+    that slept in steps cut at the window's end all woke when a window opened and when it closed,
+    a burst of the loop's own work at the boundaries that fell on the sequences in flight:
+    samples that started in a window's last 10 ms were over 1.5 ms 9 times as often as the rest.)
     """
 
     def __init__(self, sequences: dict[str, int], window: float, first: str) -> None:
@@ -346,13 +355,24 @@ class Turns:
         self.window = window
         self.order = [first, PEER if first == OURS else OURS]
         self.active: str | None = None
-        self.closes = 0.0
-        self.opened = {side: asyncio.Event() for side in sequences}
+        self.opened_at = 0.0
+        self.elapsed = dict.fromkeys(sequences, 0.0)
+        """Each side's clock: the time its windows have been open before the current one."""
+        self.due: dict[str, list[tuple[float, int, asyncio.Future[None]]]] = {side: [] for side in sequences}
+        self._order = itertools.count()
+        self._until = math.inf
+        """Loop time the releasing loop sleeps until (a new earlier pause wakes it)."""
+        self._wake = asyncio.Event()
         self.in_flight = 0
         self.drained = asyncio.Event()
         self.drained.set()
-        self.side_done = {side: asyncio.Event() for side in sequences}
-        self.windows = {side: 0 for side in sequences}
+        self.windows = dict.fromkeys(sequences, 0)
+
+    def clock(self, side: str) -> float:
+        elapsed = self.elapsed[side]
+        if self.active == side:
+            elapsed += asyncio.get_running_loop().time() - self.opened_at
+        return elapsed
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -361,33 +381,40 @@ class Turns:
                 if not self.left[side]:
                     continue
                 self.active = side
-                self.closes = loop.time() + self.window
+                self.opened_at = loop.time()
+                closes = self.opened_at + self.window
                 self.windows[side] += 1
-                self.opened[side].set()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout_at(self.closes):
-                        await self.side_done[side].wait()
-                self.opened[side].clear()
+                heap = self.due[side]
+                while self.left[side] and loop.time() < closes:
+                    now = self.clock(side)
+                    while heap and heap[0][0] <= now:
+                        waiter = heapq.heappop(heap)[2]
+                        if not waiter.done():
+                            waiter.set_result(None)
+                    next_due = self.opened_at + heap[0][0] - self.elapsed[side] if heap else closes
+                    self._until = min(closes, next_due)
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout_at(self._until):
+                            await self._wake.wait()
+                self.elapsed[side] += loop.time() - self.opened_at
                 self.active = None
+                self._until = math.inf
                 await self.drained.wait()
 
     async def pause(self, side: str, seconds: float) -> None:
         """Sleep ``seconds`` of ``side``'s own time; return inside one of its windows."""
         loop = asyncio.get_running_loop()
-        remaining = seconds
         while True:
-            await self.opened[side].wait()
-            if remaining <= 0:
-                if self.active == side:
-                    return
-                await asyncio.sleep(0)  # the window is closing: wait for the next one
-                continue
-            step = min(remaining, self.closes - loop.time())
-            if step <= 0:
-                await asyncio.sleep(0)
-                continue
-            await asyncio.sleep(step)
-            remaining -= step
+            waiter: asyncio.Future[None] = loop.create_future()
+            due = self.clock(side) + seconds
+            heapq.heappush(self.due[side], (due, next(self._order), waiter))
+            if self.active == side and self.opened_at + due - self.elapsed[side] < self._until:
+                self._wake.set()
+            await waiter
+            if self.active == side:
+                return
+            seconds = 0.0  # released as its window closed: first thing in the side's next one
 
     async def sequence(self, side: str, pace_ms: float, body: Callable[[], Awaitable[None]]) -> None:
         """Run ``body`` (one command sequence) after a pause of 0–2×``pace_ms`` of side's time."""
@@ -402,7 +429,7 @@ class Turns:
                 self.drained.set()
             self.left[side] -= 1
             if not self.left[side]:
-                self.side_done[side].set()
+                self._wake.set()  # the side's window ends early
 
 
 async def run_mixed(
