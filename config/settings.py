@@ -99,7 +99,7 @@ class ApiSettings(BaseModel):
     intake_key: str = ""  # shared key for POST /api/intake/web (header X-Intake-Key); empty = disabled
     # Admission: at most max_active_requests API requests run at once; up to max_waiting_requests
     # more wait (at most queue_timeout_seconds); past that the API answers 503 with Retry-After.
-    max_active_requests: int = Field(default=16, ge=1, le=1000)
+    max_active_requests: int = Field(default=4, ge=1, le=1000)
     max_waiting_requests: int = Field(default=128, ge=0, le=100_000)
     queue_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     # Addresses (IPs or CIDR networks) of reverse proxies whose X-Forwarded-For is believed; empty:
