@@ -123,3 +123,34 @@ def test_the_record_takes_the_same_few_queries_however_much_history(
     # the number's holders, the customer with contact points and assets, interactions, tickets,
     # follow-ups; and for the big one (no agent among its last 10) the last agent further back
     assert counts == [5, 6], counts
+
+
+def test_a_customer_with_fewer_interactions_than_shown_and_no_agent_needs_no_look_further_back(
+    db_session: Session, new_customer: NewCustomer
+) -> None:
+    customer = new_customer("网上客户", phones=["13700005555"])
+    for i in range(3):
+        db_session.add(Interaction(customer_id=customer.id, channel="web", started_at=T0 + timedelta(hours=i),
+                                   subject=f"web form {i}"))
+    db_session.flush()
+    db_session.expire_all()
+    with count_statements(db_session) as statements:
+        record = record_by_phone(db_session, phone="13700005555")
+        _ = [cp.value for cp in record.customer.contact_points], [a.product for a in record.assets]
+    assert record.last_agent is None and len(record.interactions) == 3
+    assert len(statements) == 5  # holders (2), profile, interactions, tickets, follow-ups: no sixth
+
+
+def test_exactly_as_many_interactions_as_shown_and_none_with_an_agent_still_looks_further_back(
+    db_session: Session, new_customer: NewCustomer
+) -> None:
+    customer = new_customer("老客户", phones=["13700006666"])
+    for i in range(4):
+        db_session.add(Interaction(customer_id=customer.id, channel="phone",
+                                   started_at=T0 + timedelta(hours=i),
+                                   agent="agent_li" if i == 0 else None, subject=f"call {i}"))
+    db_session.flush()
+    db_session.expire_all()
+    record = record_by_phone(db_session, phone="13700006666", interactions_limit=3)
+    assert [i.subject for i in record.interactions] == ["call 3", "call 2", "call 1"]
+    assert record.last_agent is not None and record.last_agent.agent == "agent_li"

@@ -4,8 +4,8 @@ channels, open tickets, open follow-ups and the last agent, in a handful of inde
 Queries per record: by phone, the number's holders (``contact_points(kind, value)``); the customer
 with contact points and assets (one joined query by primary key); the last N interactions
 (``interactions(customer_id, started_at)``), open tickets (``tickets(customer_id, status)``), pending
-follow-ups (``follow_up_tasks(customer_id, status)``), and, only when none of the N had an agent, the
-last agent (same interactions index).
+follow-ups (``follow_up_tasks(customer_id, status)``), and, only when none of the N had an agent and
+the customer may have older interactions (N of them came back), the last agent (same index).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _assemble(session: Session, customer: Customer, interactions_limit: int) -> 
     assets = list(customer.assets)
     interactions = list(session.scalars(LAST_INTERACTIONS, {**cid, "limit": limit})) if limit else []
     last_agent = next((i for i in interactions if i.agent), None)
-    if last_agent is None:
+    if last_agent is None and (not limit or len(interactions) == limit):  # fewer: these are all
         last_agent = session.scalar(LAST_WITH_AGENT, cid)
     return Record(
         customer=customer,
