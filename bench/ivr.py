@@ -41,7 +41,8 @@ what startup built frozen out of the collections; ``--no-gc-tuning``: nothing fr
 the loop up while the phases measured is in the JSON too (``Pauses``): the collections per
 generation and the longest, the loop's stalls (a 1 ms sleep woken more than 4 ms late;
 ``loop_stall_cpu_share``: the CPU time the loop's thread got during them, over their length), the
-samples of each side whose round trip overlaps a stall, and each side's p99 without them.
+samples of each side whose round trip overlaps a stall, each side's p99 without them, and the
+cores this process, Asterisk, the rest of the machine and the hypervisor (steal) used meanwhile.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ from telephony.agi import AgiSession, FastAgiServer, request_fallback  # noqa: E
 from telephony.ami import AmiClient  # noqa: E402
 from telephony.pbx import BundledPbx  # noqa: E402
 from telephony.pbx.locks import locked  # noqa: E402
+from telephony.pbx.process import find_pids  # noqa: E402
 from telephony.pbx.simulate import caller_originate  # noqa: E402
 from tests.ivr.fakes import FakePorts  # noqa: E402
 
@@ -153,11 +155,20 @@ class Pauses:
     ``STALL_MS`` late is a stall, noted with the CPU time the loop's thread got meanwhile. A stall
     with little CPU time is a thread that waited for a core (Asterisk's AGI threads and other
     processes share the 2 cores), one with as much CPU time as wall time a loop busy with its
-    own work. A sample whose round trip overlaps a stall waited for it."""
+    own work. A sample whose round trip overlaps a stall waited for it. And where the machine's
+    CPU went while measuring (``/proc``): this process, Asterisk, everything else, the time the
+    hypervisor took (steal) and idle time, as cores in use on average."""
 
     STALL_MS = 4.0
 
-    def __init__(self) -> None:
+    def __init__(self, asterisk: list[int] | None = None) -> None:
+        self.asterisk = asterisk or []
+        """Asterisk's pids: its CPU time while measuring is noted (all its threads)."""
+        self.cpu = {"this_process": 0, "asterisk": 0, "others": 0, "steal": 0, "idle": 0}
+        """Clock ticks while measuring: this process, Asterisk, the rest of the machine's busy
+        time, time the hypervisor took (steal), idle time (both cores)."""
+        self.wall = 0.0
+        self._at: tuple[float, list[int], int, int] | None = None
         self.active = False
         self.collections = {0: 0, 1: 0, 2: 0}
         self.longest_ms = 0.0
@@ -168,6 +179,30 @@ class Pauses:
 
     def close(self) -> None:
         gc.callbacks.remove(self._on_gc)
+
+    def begin(self) -> None:
+        self.active = True
+        self._at = (time.perf_counter(), _machine_ticks(), _process_ticks("self"), self._asterisk_ticks())
+
+    def end(self) -> None:
+        if not self.active or self._at is None:
+            return
+        self.active = False
+        wall, machine, own, asterisk = self._at
+        self.wall += time.perf_counter() - wall
+        fields = [now - then for now, then in zip(_machine_ticks(), machine, strict=True)]
+        # /proc/stat: user nice system idle iowait irq softirq steal ...
+        busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6]
+        mine = _process_ticks("self") - own
+        theirs = self._asterisk_ticks() - asterisk
+        self.cpu["this_process"] += mine
+        self.cpu["asterisk"] += theirs
+        self.cpu["others"] += max(busy - mine - theirs, 0)
+        self.cpu["steal"] += fields[7]
+        self.cpu["idle"] += fields[3] + fields[4]
+
+    def _asterisk_ticks(self) -> int:
+        return sum(_process_ticks(pid) for pid in self.asterisk)
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -202,7 +237,30 @@ class Pauses:
             "loop_stalls": len(self.stalls),
             "loop_stall_longest_ms": round(max((e - s for s, e, _ in self.stalls), default=0) * 1000, 2),
             "loop_stall_cpu_share": round(sum(c for *_, c in self.stalls) / wall, 2) if wall else None,
+            # cores in use on average while measuring (of the machine's os.cpu_count())
+            "cores_while_measuring": {
+                what: round(ticks / TICKS / self.wall, 2) if self.wall else None
+                for what, ticks in self.cpu.items()
+            },
         }
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _machine_ticks() -> list[int]:
+    with open("/proc/stat", encoding="ascii") as stat:
+        return [int(v) for v in stat.readline().split()[1:9]]
+
+
+def _process_ticks(pid: int | str) -> int:
+    """User + system clock ticks of a process, all its threads (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
 
 class Gate:
@@ -519,18 +577,18 @@ async def run_mixed(
         await originate_all(ami, numbers, FLOW_DTMF, delay=args.dtmf_delay, talk=args.talk)
         await wait_for(lambda: connected.event.is_set(), args.gate_deadline + 30)
         turning = asyncio.create_task(turns.run())
-        pauses.active = True
+        pauses.begin()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(args.deadline):
                 await measured.event.wait()  # the flows start at once: their work is no stall of the phase
-        pauses.active = False
+        pauses.end()
         await wait_for(
             lambda: len(flow_ends) >= sessions[OURS] and len(peer_done) >= sessions[PEER] and turning.done(),
             args.deadline,
         )
         await wait_for(lambda: server.live_sessions == 0, 60)
     finally:
-        pauses.active = False
+        pauses.end()
         if turning is not None:
             turning.cancel()
         listener.close()
@@ -567,9 +625,9 @@ def phase_line(side: str, rtts: list[float]) -> None:
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     settings = pbx_settings()
-    pauses = Pauses()
-    probe = asyncio.create_task(pauses.probe()) if args.loop_watch else None
     with shared_pbx(settings) as bundled:
+        pauses = Pauses(find_pids(bundled.layout))
+        probe = asyncio.create_task(pauses.probe()) if args.loop_watch else None
         async with AmiClient(settings.ami, events="off") as ami:  # originates only: no events
             if args.gc_tuning:  # the process's collector as `callcenter serve` sets it up
                 gc_tuning.tune()

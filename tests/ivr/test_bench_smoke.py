@@ -70,6 +70,8 @@ def test_ivr_bench_prints_one_json_line_with_ours_and_panoramisks_figures(pbx: P
     # what held the loop up while it measured: the collector (tuned as serve tunes it) and stalls
     assert result["gc_tuned"] is True and set(result["gc_collections"]) == {"0", "1", "2"}
     assert isinstance(result["loop_stalls"], int)
+    cores = result["cores_while_measuring"]
+    assert set(cores) == {"this_process", "asterisk", "others", "steal", "idle"}
     assert 0 <= result["agi_rtt_samples_in_stalls"] <= result["agi_rtt_samples"]
     assert 0 <= result["panoramisk_rtt_samples_in_stalls"] <= result["panoramisk_rtt_samples"]
     # each phase's own figures, one line per side, go to stderr
