@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,7 +31,12 @@ class AdmissionStats:
 
 
 class RequestAdmission:
-    """The line in front of the API (one per app, used on its event loop)."""
+    """The line in front of the API (one per app, used on its event loop).
+
+    Two lines share the bound of waiting requests: ``urgent`` requests (the screen pop: an agent's
+    phone is ringing) are handed a freed slot before the others; each line is first come, first
+    served. A freed slot passes straight to the next waiter, so a newcomer never overtakes the line.
+    """
 
     def __init__(self, *, max_active: int, max_waiting: int, queue_timeout: float) -> None:
         if max_active < 1 or max_waiting < 0 or queue_timeout <= 0:
@@ -38,7 +45,8 @@ class RequestAdmission:
         self.max_waiting = max_waiting
         self.queue_timeout = queue_timeout
         self.stats = AdmissionStats()
-        self._slots: asyncio.Semaphore | None = None
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
 
     @classmethod
     def from_settings(cls, api: ApiSettings) -> RequestAdmission:
@@ -52,47 +60,73 @@ class RequestAdmission:
     def retry_after(self) -> int:
         return max(1, math.ceil(min(self.queue_timeout, 5.0)))
 
-    async def enter(self) -> bool:
+    async def enter(self, *, urgent: bool = False) -> bool:
         """Take a slot (waiting in line if needed); False when the line is full or the wait too long."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_active)
-        slots = self._slots
-        if self.stats.active < self.max_active and not slots.locked():
-            await slots.acquire()  # free: returns at once
+        if self.stats.active < self.max_active and self.stats.waiting == 0:
             self.stats.active += 1
             return True
         if self.stats.waiting >= self.max_waiting:
             self.stats.refused += 1
             return False
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self._urgent if urgent else self._normal).append(turn)
         self.stats.waiting += 1
         try:
-            await asyncio.wait_for(slots.acquire(), self.queue_timeout)
+            async with asyncio.timeout(self.queue_timeout):
+                await turn
         except TimeoutError:
-            self.stats.timed_out += 1
-            return False
+            if not self._handed(turn):
+                self.stats.timed_out += 1
+                return False
+        except asyncio.CancelledError:  # the client went away while waiting
+            if self._handed(turn):
+                self.leave()  # the slot it was just given goes to the next one
+            raise
         finally:
-            self.stats.waiting -= 1
-        self.stats.active += 1
-        return True
+            self._forget(turn)
+        return True  # the slot was handed over by ``leave``: ``active`` already counts it
 
     def leave(self) -> None:
-        assert self._slots is not None
+        for line in (self._urgent, self._normal):
+            while line:
+                turn = line.popleft()
+                if not turn.done():
+                    self.stats.waiting -= 1
+                    turn.set_result(None)  # the slot passes on: active stays the same
+                    return
         self.stats.active -= 1
-        self._slots.release()
+
+    @staticmethod
+    def _handed(turn: asyncio.Future[None]) -> bool:
+        return turn.done() and not turn.cancelled()
+
+    def _forget(self, turn: asyncio.Future[None]) -> None:
+        """A waiter that gave up leaves the line (one handed a slot was taken off it by ``leave``,
+        which skips, without counting, a given-up turn it meets first)."""
+        if self._handed(turn):
+            return
+        turn.cancel()
+        self.stats.waiting -= 1
+        for line in (self._urgent, self._normal):
+            if turn in line:
+                line.remove(turn)
+                return
 
 
 class AdmissionMiddleware:
     """ASGI middleware applying a :class:`RequestAdmission` to every ``/api/`` HTTP request."""
 
-    def __init__(self, app: ASGIApp, admission: RequestAdmission) -> None:
+    def __init__(self, app: ASGIApp, admission: RequestAdmission, urgent_paths: Sequence[str] = ()) -> None:
         self.app = app
         self.admission = admission
+        self.urgent_paths = tuple(urgent_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope.get("path", "")).startswith(ADMITTED_PREFIX):
             await self.app(scope, receive, send)
             return
-        if not await self.admission.enter():
+        urgent = bool(self.urgent_paths) and str(scope["path"]).startswith(self.urgent_paths)
+        if not await self.admission.enter(urgent=urgent):
             await _busy(send, self.admission.retry_after)
             return
         try:

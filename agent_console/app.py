@@ -83,7 +83,8 @@ def create_app(
     install_error_handlers(app)
     admission = RequestAdmission.from_settings(settings.api)
     app.state.admission = admission
-    app.add_middleware(AdmissionMiddleware, admission=admission)  # inside metrics: 503s are counted
+    app.add_middleware(AdmissionMiddleware, admission=admission,  # inside metrics: 503s are counted
+                       urgent_paths=settings.api.urgent_paths)
     app.add_middleware(metrics.MetricsMiddleware, metrics=metrics.HttpMetrics(platform.metrics))
     app.add_middleware(ForwardedForMiddleware, trusted=settings.api.trusted_proxies)  # outermost
 

@@ -102,6 +102,9 @@ class ApiSettings(BaseModel):
     max_active_requests: int = Field(default=4, ge=1, le=1000)
     max_waiting_requests: int = Field(default=128, ge=0, le=100_000)
     queue_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Requests under these paths are handed a freed slot before the others waiting (the screen pop:
+    # an agent's phone is ringing); each line is first come, first served.
+    urgent_paths: list[str] = Field(default_factory=lambda: ["/api/record/"])
     # Addresses (IPs or CIDR networks) of reverse proxies whose X-Forwarded-For is believed; empty:
     # none, the peer address is the client.
     trusted_proxies: list[str] = Field(default_factory=list)

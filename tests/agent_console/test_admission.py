@@ -50,6 +50,72 @@ def test_given_a_slot_that_never_frees_when_waiting_then_the_wait_ends_refused()
     asyncio.run(scenario())
 
 
+def test_given_urgent_and_other_requests_waiting_then_freed_slots_go_to_the_urgent_first_each_line_in_order(
+) -> None:
+    async def scenario() -> None:
+        line = RequestAdmission(max_active=1, max_waiting=10, queue_timeout=5)
+        assert await line.enter()
+        served: list[str] = []
+
+        async def request(name: str, urgent: bool) -> None:
+            assert await line.enter(urgent=urgent)
+            served.append(name)
+            await asyncio.sleep(0)
+            line.leave()
+
+        tasks = [asyncio.create_task(request(name, urgent)) for name, urgent in
+                 (("list-1", False), ("pop-1", True), ("create-1", False), ("pop-2", True))]
+        await asyncio.sleep(0.01)
+        assert line.stats.waiting == 4
+        line.leave()
+        await asyncio.gather(*tasks)
+        assert served == ["pop-1", "pop-2", "list-1", "create-1"]
+        assert (line.stats.active, line.stats.waiting) == (0, 0)
+
+    asyncio.run(scenario())
+
+
+def test_given_a_waiter_that_goes_away_then_its_place_and_any_slot_it_was_given_pass_on() -> None:
+    async def scenario() -> None:
+        line = RequestAdmission(max_active=1, max_waiting=10, queue_timeout=5)
+        assert await line.enter()
+        gone = asyncio.create_task(line.enter())
+        after = asyncio.create_task(line.enter())
+        await asyncio.sleep(0)
+        gone.cancel()  # the client hung up while waiting
+        await asyncio.sleep(0)
+        line.leave()
+        assert await after is True
+        assert (line.stats.active, line.stats.waiting) == (1, 0)
+        # handed a slot and cancelled before it ran: the slot passes to the next one
+        handed = asyncio.create_task(line.enter())
+        last = asyncio.create_task(line.enter())
+        await asyncio.sleep(0)
+        line.leave()  # hands the slot to `handed`, which has not run yet
+        handed.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await handed
+        assert await last is True
+        line.leave()
+        assert (line.stats.active, line.stats.waiting) == (0, 0)
+
+    asyncio.run(scenario())
+
+
+def test_given_a_waiter_whose_wait_ran_out_then_the_counts_stay_right() -> None:
+    async def scenario() -> None:
+        line = RequestAdmission(max_active=1, max_waiting=10, queue_timeout=0.05)
+        assert await line.enter()
+        assert await asyncio.gather(line.enter(), line.enter(urgent=True)) == [False, False]
+        assert (line.stats.active, line.stats.waiting, line.stats.timed_out) == (1, 0, 2)
+        line.leave()
+        assert await line.enter()  # a free slot is taken at once again
+        line.leave()
+        assert line.stats.active == 0
+
+    asyncio.run(scenario())
+
+
 @pytest.fixture
 def slow_api(db_url: str) -> Iterator[tuple[str, Platform]]:
     """The API with 2 active + 3 waiting requests allowed, each ticket query taking 0.3 s."""
