@@ -116,6 +116,9 @@ class MemoryStore:
         return item[0]
 
     async def reserve(self, agent_id: str, call_id: str, ttl: float) -> bool:
+        return self._reserve(agent_id, call_id, ttl)
+
+    def _reserve(self, agent_id: str, call_id: str, ttl: float) -> bool:
         held = self._live(self._agents, agent_id)
         if held is not None and held != call_id:
             return False
@@ -130,12 +133,15 @@ class MemoryStore:
     async def refresh(self, agent_id: str, call_id: str, ttl: float) -> bool:
         if self._live(self._agents, agent_id) != call_id:
             return False
-        return await self.reserve(agent_id, call_id, ttl)
+        return self._reserve(agent_id, call_id, ttl)
 
     async def refresh_many(self, held: Sequence[tuple[str, str]], ttl: float) -> list[bool]:
         return [await self.refresh(agent_id, call_id, ttl) for agent_id, call_id in held]
 
     async def release(self, agent_id: str, call_id: str = "") -> bool:
+        return self._release(agent_id, call_id)
+
+    def _release(self, agent_id: str, call_id: str = "") -> bool:
         held = self._live(self._agents, agent_id)
         if held is None or (call_id and held != call_id):
             return False
@@ -148,7 +154,10 @@ class MemoryStore:
         return self._live(self._agents, agent_id)
 
     async def enqueue(self, queue: str, call_id: str, score: float, descriptor: str = "") -> None:
-        await self.dequeue(queue, call_id)
+        self._enqueue(queue, call_id, score, descriptor)
+
+    def _enqueue(self, queue: str, call_id: str, score: float, descriptor: str = "") -> None:
+        self._dequeue(queue, call_id)
         entry = (score, next(self._seq), call_id)
         insort(self._queues.setdefault(queue, []), entry)
         self._entries[(queue, call_id)] = entry
@@ -156,6 +165,9 @@ class MemoryStore:
             self._descriptors[(queue, call_id)] = descriptor
 
     async def dequeue(self, queue: str, call_id: str) -> None:
+        self._dequeue(queue, call_id)
+
+    def _dequeue(self, queue: str, call_id: str) -> None:
         self._descriptors.pop((queue, call_id), None)
         entry = self._entries.pop((queue, call_id), None)
         if entry is not None:
@@ -171,19 +183,23 @@ class MemoryStore:
 
     async def apply_queue_changes(self, changes: list[tuple[str, str, float | None]],
                                   descriptors: Mapping[str, str] | None = None) -> None:
+        self._apply(changes, descriptors)
+
+    def _apply(self, changes: list[tuple[str, str, float | None]],
+               descriptors: Mapping[str, str] | None) -> None:
         for queue, call_id, score in changes:
             if score is None:
-                await self.dequeue(queue, call_id)
+                self._dequeue(queue, call_id)
             else:
-                await self.enqueue(queue, call_id, score, (descriptors or {}).get(call_id, ""))
+                self._enqueue(queue, call_id, score, (descriptors or {}).get(call_id, ""))
 
     async def commit(self, changes: list[tuple[str, str, float | None]], releases: list[tuple[str, str]],
                      reserves: list[tuple[str, str, float]], handovers: Sequence[Handover] = (),
                      descriptors: Mapping[str, str] | None = None) -> list[bool]:
-        await self.apply_queue_changes(changes, descriptors)
+        self._apply(changes, descriptors)  # no await in between: one atomic step, as Redis's script
         for agent_id, call_id in releases:
-            await self.release(agent_id, call_id)
-        granted = [await self.reserve(agent_id, call_id, ttl) for agent_id, call_id, ttl in reserves]
+            self._release(agent_id, call_id)
+        granted = [self._reserve(agent_id, call_id, ttl) for agent_id, call_id, ttl in reserves]
         return granted + [self._hand_over(*handover) for handover in handovers]
 
     def _hand_over(self, agent_id: str, queue: str, call_id: str, owner: str, ttl: float) -> bool:
