@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from routing.redis_store import RedisStore
+from routing.redis_store import _COMMIT, RedisStore, _CommitLink
 from routing.store import StateStore
 from tests.routing.conftest import REDIS_URL
 
@@ -148,3 +151,40 @@ async def test_a_handover_to_an_owner_that_stopped_is_refused_and_its_entry_drop
     assert await store.commit([], [], [], handovers=[("a1", "q", "orphan", "dead", 30)]) == [False]
     assert await store.holder("a1") is None
     assert await store.order("q") == ["mine"]
+
+
+# --- the Redis store's commit link (one connection of its own for the commit script) ----------
+@pytest.mark.redis
+async def test_given_redis_does_not_know_the_commit_script_when_committing_then_it_is_loaded_and_run(
+        redis_prefix: str) -> None:
+    store = RedisStore.from_url(REDIS_URL, prefix=redis_prefix)
+    try:  # a script text Redis has never seen (no SCRIPT FLUSH on a shared Redis): NOSCRIPT first
+        store._commit = _CommitLink(store._r, _COMMIT + f"\n-- {uuid.uuid4().hex}\n")
+        granted = await store.commit([("q", "c1", 1.0)], [], [("a1", "c1", 30), ("a2", "c1", 30)])
+        assert granted == [True, False]
+        assert await store.holder("a1") == "c1" and await store.order("q") == ["c1"]
+    finally:
+        await store.close()
+
+
+@pytest.mark.redis
+async def test_given_the_commit_connection_was_dropped_when_committing_again_then_it_connects_again(
+        redis_prefix: str) -> None:
+    store = RedisStore.from_url(REDIS_URL, prefix=redis_prefix)
+    other = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        assert await store.reserve("a1", "c1", ttl=30)
+        conn = store._commit._conn
+        assert conn is not None
+        await conn.send_command("CLIENT", "ID")
+        await other.execute_command("CLIENT", "KILL", "ID", await conn.read_response())  # this link only
+        try:  # the first command may meet the closed socket (the engine then marks the store down)
+            await store.reserve("a2", "c2", ttl=30)
+        except RedisConnectionError:
+            pass
+        assert await store.reserve("a3", "c3", ttl=30)
+        assert not await store.reserve("a1", "c9", ttl=30)  # a1's reservation from before stands
+        assert await store.holder("a3") == "c3"
+    finally:
+        await other.aclose()
+        await store.close()
