@@ -143,6 +143,11 @@ class AgiProtocol(asyncio.BufferedProtocol):
         self._drain_waiters.clear()
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
+        # No line can come any more: the connection (which writes through this protocol) is let
+        # go, so a finished session is freed by reference counting, not left as a cycle for the
+        # garbage collector (21 objects per session: the collector's middle and full collections
+        # walk them until one finds them unreachable).
+        self.connection = None
 
     def pause_writing(self) -> None:
         self._paused = True
