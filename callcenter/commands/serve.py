@@ -58,7 +58,7 @@ def run_platform(
 
     from agent_console import log_redaction
     from agent_console.app import create_app
-    from callcenter import gc_tuning
+    from callcenter import gc_tuning, thread_switching
     from callcenter.platform import build_platform
 
     host = host or settings.api.host
@@ -76,6 +76,7 @@ def run_platform(
         # once the lifespan has started every part, what it built is frozen out of the collector's
         # full collections (callcenter/gc_tuning.py: a full one took 140-200 ms, stalling calls)
         app = gc_tuning.after_startup(create_app(platform))
+        thread_switching.tune()  # a thread waiting for the interpreter lock waits 1 ms, not 5
         uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
     finally:
         if started_pbx:
