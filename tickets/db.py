@@ -24,6 +24,8 @@ from sqlalchemy import create_engine as _sa_create_engine
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from tickets.idle_ping import ping_idle_connections
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -137,11 +139,13 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
 
         SqliteWriter().install(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", POOL_SIZE)
         kwargs.setdefault("max_overflow", MAX_OVERFLOW)
-    return _sa_create_engine(url, **kwargs)
+    engine = _sa_create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_idle_connections(engine)  # a ping only for a connection that sat idle (tickets/idle_ping.py)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
