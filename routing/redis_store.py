@@ -7,7 +7,8 @@ score (the zero-padded sequence keeps ties in arrival order), ``qm:<queue>`` cal
 ``inbox:<owner>`` the (call, agent) handed to an instance, ``alive:<owner>`` its liveness.
 Reservation, release, queue moves and a handover are one Lua script each, so they are atomic
 across instances; ``commit`` runs all of one decision's in one script (``_COMMIT``: one round
-trip, atomic as a whole), ``heads`` reads all the queues asked for in one.
+trip, atomic as a whole), ``heads`` reads all the queues asked for in one; both on a connection
+of their own (``_ScriptLink``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -180,34 +182,44 @@ COMMIT_CHUNK = 256
 scripts (each atomic), so Redis is never blocked long by one."""
 
 
-class _CommitLink:
-    """A connection of its own for the commit script, the one command of every decision.
+@dataclass(frozen=True, slots=True)
+class _Lua:
+    text: str
+    sha: str  # how Redis names the script
+
+    @staticmethod
+    def of(text: str) -> _Lua:
+        return _Lua(text, hashlib.sha1(text.encode()).hexdigest())
+
+
+class _ScriptLink:
+    """A connection of its own for the scripts of every decision (the commit; the heads with
+    several instances).
 
     Through the client, a command's connection checkout, retry wrapper and instrumentation cost
     about as much CPU as the loopback round trip itself (measured: PING 216 µs through the client,
     122 µs on a connection). Commands on the link take turns (a lock); a connection error or a
     cancellation mid-command disconnects it (redis-py's connection does, so no reply is left
-    unread) and the next command connects again."""
+    unread) and the next command connects again; a script Redis does not know (restarted,
+    flushed) is loaded and run again."""
 
-    def __init__(self, client: Redis, script: str) -> None:
+    def __init__(self, client: Redis) -> None:
         self._pool = client.connection_pool
-        self._script = script
-        self._sha = hashlib.sha1(script.encode()).hexdigest()  # how Redis names a script
         self._conn: AbstractConnection | None = None
         self._lock = asyncio.Lock()
 
-    async def run(self, keys: list[str], args: list[str | int]) -> Any:
+    async def run(self, script: _Lua, keys: list[str], args: list[str | int]) -> Any:
         async with self._lock:
             if self._conn is None:
                 self._conn = self._pool.make_connection()  # type: ignore[no-untyped-call]
             conn = self._conn
             try:
-                await conn.send_command("EVALSHA", self._sha, len(keys), *keys, *args)
+                await conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
                 return await conn.read_response()
-            except NoScriptError:  # a Redis restarted or flushed: load it, once, on this link
-                await conn.send_command("SCRIPT", "LOAD", self._script)
+            except NoScriptError:
+                await conn.send_command("SCRIPT", "LOAD", script.text)
                 await conn.read_response()
-                await conn.send_command("EVALSHA", self._sha, len(keys), *keys, *args)
+                await conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
                 return await conn.read_response()
 
     async def close(self) -> None:
@@ -224,15 +236,16 @@ class RedisStore:
         self._refresh_many = client.register_script(_REFRESH_MANY)
         self._release = client.register_script(_RELEASE)
         self._position = client.register_script(_POSITION)
-        self._commit = _CommitLink(client, _COMMIT)
-        self._heads_many = client.register_script(_HEADS_MANY)
+        self._link = _ScriptLink(client)
+        self._commit = _Lua.of(_COMMIT)
+        self._heads_many = _Lua.of(_HEADS_MANY)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "cc:routing:") -> RedisStore:
         return cls(Redis.from_url(url, decode_responses=True), prefix)
 
     async def close(self) -> None:
-        await self._commit.close()
+        await self._link.close()
         await self._r.aclose()
 
     def _agent(self, agent_id: str) -> str:
@@ -302,7 +315,7 @@ class RedisStore:
             return {}
         mine = owner_prefix(skip_owner) if skip_owner else ""
         keys = [key for queue in queues for key in self._dequeue_keys(queue)]
-        results: Any = await self._heads_many(keys=keys, args=[count, count * HEAD_SCAN, mine])
+        results: Any = await self._link.run(self._heads_many, keys, [count, count * HEAD_SCAN, mine])
         out: Heads = {}
         for queue, flat in zip(queues, results, strict=True):
             items = [_text(x) for x in flat]
@@ -356,7 +369,7 @@ class RedisStore:
             for op_keys, op_args in ops[i:i + COMMIT_CHUNK]:
                 keys += op_keys
                 args += op_args
-            results: Any = await self._commit.run(keys, args)
+            results: Any = await self._link.run(self._commit, keys, args)
             granted += [bool(r) for r in results]
         return granted
 

@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from routing.redis_store import _COMMIT, RedisStore, _CommitLink
+from routing.redis_store import _COMMIT, RedisStore, _Lua
 from routing.store import StateStore
 from tests.routing.conftest import REDIS_URL
 
@@ -159,7 +159,7 @@ async def test_given_redis_does_not_know_the_commit_script_when_committing_then_
         redis_prefix: str) -> None:
     store = RedisStore.from_url(REDIS_URL, prefix=redis_prefix)
     try:  # a script text Redis has never seen (no SCRIPT FLUSH on a shared Redis): NOSCRIPT first
-        store._commit = _CommitLink(store._r, _COMMIT + f"\n-- {uuid.uuid4().hex}\n")
+        store._commit = _Lua.of(_COMMIT + f"\n-- {uuid.uuid4().hex}\n")
         granted = await store.commit([("q", "c1", 1.0)], [], [("a1", "c1", 30), ("a2", "c1", 30)])
         assert granted == [True, False]
         assert await store.holder("a1") == "c1" and await store.order("q") == ["c1"]
@@ -174,7 +174,7 @@ async def test_given_the_commit_connection_was_dropped_when_committing_again_the
     other = Redis.from_url(REDIS_URL, decode_responses=True)
     try:
         assert await store.reserve("a1", "c1", ttl=30)
-        conn = store._commit._conn
+        conn = store._link._conn
         assert conn is not None
         await conn.send_command("CLIENT", "ID")
         await other.execute_command("CLIENT", "KILL", "ID", await conn.read_response())  # this link only
