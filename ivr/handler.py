@@ -87,8 +87,14 @@ class IvrHandler:
         self.live.add(call.call_id)
         try:
             ports = replace(self.ports, journeys=_KeepStoredPath(self.ports.journeys))
-            await run_flow(flow, call, ports, limits=self.limits, start=flow.survey,
-                           variables={"language": language} if language else None)
+            await run_flow(
+                flow,
+                call,
+                ports,
+                limits=self.limits,
+                start=flow.survey,
+                variables={"language": language} if language else None,
+            )
         except AgiHangup:
             pass
         finally:
