@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from telephony.agi.connection import AgiConnection
 from telephony.agi.errors import AgiEnvironmentError, AgiError, AgiHangup, AgiTimeout
 from telephony.agi.handlers import AgiHandler, fallback_handler, request_fallback
-from telephony.agi.protocol import AgiProtocol, ReadBuffer
+from telephony.agi.protocol import AgiProtocol, ReadBuffer, protocol_class
 from telephony.agi.session import AgiSession
 
 if TYPE_CHECKING:
@@ -214,8 +214,10 @@ class FastAgiServer:
     def protocol(self) -> AgiProtocol:
         """The protocol for one connection (what ``start()`` listens with): a listener of its own
         can hand connections to this server with ``loop.create_server(server.protocol, ...)``;
-        their sessions count, end and close with the server's."""
-        return AgiProtocol(
+        their sessions count, end and close with the server's. On uvloop the protocol takes its
+        reads as ``bytes`` (``AgiStreamProtocol``, cheaper there), elsewhere into the server's
+        shared buffer."""
+        return protocol_class(asyncio.get_running_loop())(
             self._on_connection_made,
             max_line_bytes=self._max_line_bytes,
             max_header_bytes=self._max_header_bytes,
