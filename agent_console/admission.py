@@ -33,20 +33,26 @@ class AdmissionStats:
 class RequestAdmission:
     """The line in front of the API (one per app, used on its event loop).
 
-    Two lines share the bound of waiting requests: ``urgent`` requests (the screen pop: an agent's
-    phone is ringing) are handed a freed slot before the others; each line is first come, first
-    served. A freed slot passes straight to the next waiter, so a newcomer never overtakes the line.
+    At most ``max_active`` requests run at once, plus ``urgent_reserved`` slots that only ``urgent``
+    requests (the screen pop: an agent's phone is ringing) may take, so a burst of writes waiting
+    for the database's disk never keeps a screen pop waiting; and when slots free up, waiting
+    urgent requests get them first. Both lines share the bound of waiting requests and are each first
+    come, first served: a freed slot passes straight to the next waiter, so a newcomer never
+    overtakes the line.
     """
 
-    def __init__(self, *, max_active: int, max_waiting: int, queue_timeout: float) -> None:
-        if max_active < 1 or max_waiting < 0 or queue_timeout <= 0:
-            raise ValueError("max_active >= 1, max_waiting >= 0 and queue_timeout > 0")
+    def __init__(
+        self, *, max_active: int, max_waiting: int, queue_timeout: float, urgent_reserved: int = 0
+    ) -> None:
+        if max_active < 1 or max_waiting < 0 or queue_timeout <= 0 or urgent_reserved < 0:
+            raise ValueError("max_active >= 1, max_waiting >= 0, queue_timeout > 0, urgent_reserved >= 0")
         self.max_active = max_active
         self.max_waiting = max_waiting
         self.queue_timeout = queue_timeout
+        self.urgent_reserved = urgent_reserved
         self.stats = AdmissionStats()
-        self._urgent: deque[asyncio.Future[None]] = deque()
-        self._normal: deque[asyncio.Future[None]] = deque()
+        self._lines: dict[bool, deque[asyncio.Future[None]]] = {True: deque(), False: deque()}
+        self._active: dict[bool, int] = {True: 0, False: 0}
 
     @classmethod
     def from_settings(cls, api: ApiSettings) -> RequestAdmission:
@@ -54,22 +60,33 @@ class RequestAdmission:
             max_active=api.max_active_requests,
             max_waiting=api.max_waiting_requests,
             queue_timeout=api.queue_timeout_seconds,
+            urgent_reserved=api.urgent_reserved_requests,
         )
 
     @property
     def retry_after(self) -> int:
         return max(1, math.ceil(min(self.queue_timeout, 5.0)))
 
+    def _room(self, urgent: bool) -> bool:
+        if self.stats.active >= self.max_active + self.urgent_reserved:
+            return False
+        return urgent or self._active[False] < self.max_active
+
+    def _take(self, urgent: bool) -> None:
+        self._active[urgent] += 1
+        self.stats.active += 1
+
     async def enter(self, *, urgent: bool = False) -> bool:
         """Take a slot (waiting in line if needed); False when the line is full or the wait too long."""
-        if self.stats.active < self.max_active and self.stats.waiting == 0:
-            self.stats.active += 1
+        line = self._lines[urgent]
+        if not line and self._room(urgent):
+            self._take(urgent)
             return True
         if self.stats.waiting >= self.max_waiting:
             self.stats.refused += 1
             return False
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        (self._urgent if urgent else self._normal).append(turn)
+        line.append(turn)
         self.stats.waiting += 1
         try:
             async with asyncio.timeout(self.queue_timeout):
@@ -80,37 +97,37 @@ class RequestAdmission:
                 return False
         except asyncio.CancelledError:  # the client went away while waiting
             if self._handed(turn):
-                self.leave()  # the slot it was just given goes to the next one
+                self.leave(urgent=urgent)  # the slot it was just given goes to the next one
             raise
         finally:
-            self._forget(turn)
-        return True  # the slot was handed over by ``leave``: ``active`` already counts it
+            self._forget(turn, line)
+        return True  # the slot was handed over by ``leave``, which counted it
 
-    def leave(self) -> None:
-        for line in (self._urgent, self._normal):
-            while line:
-                turn = line.popleft()
-                if not turn.done():
-                    self.stats.waiting -= 1
-                    turn.set_result(None)  # the slot passes on: active stays the same
-                    return
+    def leave(self, *, urgent: bool = False) -> None:
+        """Give back a slot taken with ``enter(urgent=urgent)``; waiters get the room it makes."""
+        self._active[urgent] -= 1
         self.stats.active -= 1
+        for kind in (True, False):
+            line = self._lines[kind]
+            while line and self._room(kind):
+                turn = line.popleft()
+                if not turn.done():  # (a turn given up is skipped; its waiter counts itself out)
+                    self.stats.waiting -= 1
+                    self._take(kind)
+                    turn.set_result(None)
 
     @staticmethod
     def _handed(turn: asyncio.Future[None]) -> bool:
         return turn.done() and not turn.cancelled()
 
-    def _forget(self, turn: asyncio.Future[None]) -> None:
-        """A waiter that gave up leaves the line (one handed a slot was taken off it by ``leave``,
-        which skips, without counting, a given-up turn it meets first)."""
+    def _forget(self, turn: asyncio.Future[None], line: deque[asyncio.Future[None]]) -> None:
+        """A waiter that gave up leaves the line (one handed a slot was taken off it by ``leave``)."""
         if self._handed(turn):
             return
         turn.cancel()
         self.stats.waiting -= 1
-        for line in (self._urgent, self._normal):
-            if turn in line:
-                line.remove(turn)
-                return
+        if turn in line:
+            line.remove(turn)
 
 
 class AdmissionMiddleware:
@@ -132,7 +149,7 @@ class AdmissionMiddleware:
         try:
             await self.app(scope, receive, send)
         finally:
-            self.admission.leave()
+            self.admission.leave(urgent=urgent)
 
 
 async def _busy(send: Send, retry_after: int) -> None:

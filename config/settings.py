@@ -105,6 +105,8 @@ class ApiSettings(BaseModel):
     # Requests under these paths are handed a freed slot before the others waiting (the screen pop:
     # an agent's phone is ringing); each line is first come, first served.
     urgent_paths: list[str] = Field(default_factory=lambda: ["/api/record/"])
+    # Slots beyond max_active_requests that only those urgent requests may take.
+    urgent_reserved_requests: int = Field(default=1, ge=0, le=100)
     # Addresses (IPs or CIDR networks) of reverse proxies whose X-Forwarded-For is believed; empty:
     # none, the peer address is the client.
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -61,7 +61,7 @@ def test_given_urgent_and_other_requests_waiting_then_freed_slots_go_to_the_urge
             assert await line.enter(urgent=urgent)
             served.append(name)
             await asyncio.sleep(0)
-            line.leave()
+            line.leave(urgent=urgent)
 
         tasks = [asyncio.create_task(request(name, urgent)) for name, urgent in
                  (("list-1", False), ("pop-1", True), ("create-1", False), ("pop-2", True))]
@@ -71,6 +71,27 @@ def test_given_urgent_and_other_requests_waiting_then_freed_slots_go_to_the_urge
         await asyncio.gather(*tasks)
         assert served == ["pop-1", "pop-2", "list-1", "create-1"]
         assert (line.stats.active, line.stats.waiting) == (0, 0)
+
+    asyncio.run(scenario())
+
+
+def test_given_the_other_requests_hold_every_slot_then_a_screen_pop_still_gets_in_at_once() -> None:
+    async def scenario() -> None:
+        line = RequestAdmission(max_active=2, max_waiting=10, queue_timeout=5, urgent_reserved=1)
+        assert await line.enter() and await line.enter()  # two writes waiting for the disk
+        third = asyncio.create_task(line.enter())  # a third waits: the slot left is the screen pop's
+        await asyncio.sleep(0.01)
+        assert not third.done() and line.stats.waiting == 1
+        assert await line.enter(urgent=True)  # the screen pop: in at once
+        line.leave(urgent=True)  # the screen pop is done: its slot is still not the others'
+        await asyncio.sleep(0.01)
+        assert not third.done()
+        line.leave()  # a write is done: the waiting one takes its slot
+        assert await third is True
+        assert (line.stats.active, line.stats.waiting) == (2, 0)
+        line.leave()
+        line.leave()
+        assert line.stats.active == 0
 
     asyncio.run(scenario())
 
