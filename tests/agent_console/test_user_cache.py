@@ -27,7 +27,8 @@ from tickets.users.service import create_user
 
 
 def _me(client: TestClient, token: str) -> int:
-    return client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code
+    status: int = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code
+    return status
 
 
 def test_given_a_cached_user_deactivated_by_a_bulk_update_in_this_process_then_the_next_request_is_refused(
