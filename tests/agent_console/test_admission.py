@@ -127,7 +127,7 @@ def test_given_a_waiter_whose_wait_ran_out_then_the_counts_stay_right() -> None:
     async def scenario() -> None:
         line = RequestAdmission(max_active=1, max_waiting=10, queue_timeout=0.05)
         assert await line.enter()
-        assert await asyncio.gather(line.enter(), line.enter(urgent=True)) == (False, False)
+        assert list(await asyncio.gather(line.enter(), line.enter(urgent=True))) == [False, False]
         assert (line.stats.active, line.stats.waiting, line.stats.timed_out) == (1, 0, 2)
         line.leave()
         assert await line.enter()  # a free slot is taken at once again
