@@ -69,17 +69,12 @@ def _claims(conn: HTTPConnection, token: str) -> TokenClaims:
         raise AuthError(str(exc), error_id) from exc
 
 
-def user_for_token(conn: HTTPConnection, token: str, session: Session | None = None) -> AuthUser:
-    """The active user a token names, read fresh from the database (role and active state are current).
-
-    ``session`` is the request's own (one session per request); without it (a websocket) a short
-    read-only one is opened.
-    """
+def user_for_token(conn: HTTPConnection, token: str) -> AuthUser:
+    """The active user a token names, read fresh from the database in a short read-only session of
+    its own (a websocket's checks: role and active state are current, no cache)."""
     claims = _claims(conn, token)
-    if session is None:
-        with unit_of_work(platform_of(conn).sessions, read_only=True) as own:
-            return _checked(_read_user(own, claims.username), claims)
-    return _checked(_read_user(session, claims.username), claims)
+    with unit_of_work(platform_of(conn).sessions, read_only=True) as own:
+        return _checked(_read_user(own, claims.username), claims)
 
 
 USER_BY_NAME = select(User).where(User.username == bindparam("username"))
